@@ -1,0 +1,29 @@
+import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
+
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import type { AppConfig } from './common/config/app-config';
+import { ConfigModule } from './common/config/config.module';
+import { CommonModule } from './common/common.module';
+import { DatabaseModule } from './common/database/database.module';
+import { SystemModule } from './system/system.module';
+
+/** A module to add beside the application's own (tests use it for probe routes). */
+export type ModuleImport = NonNullable<ModuleMetadata['imports']>[number];
+
+@Module({})
+export class AppModule {
+  /** The whole application for one configuration (`database.url` already resolved). */
+  static forRoot(config: AppConfig, extraImports: ModuleImport[] = []): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        CommonModule,
+        DatabaseModule,
+        EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
+        SystemModule,
+        ...extraImports,
+      ],
+    };
+  }
+}

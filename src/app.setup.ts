@@ -1,0 +1,74 @@
+import type { INestApplication } from '@nestjs/common';
+import { VersioningType } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { AppModule, type ModuleImport } from './app.module';
+import type { AppConfig } from './common/config/app-config';
+import { REQUEST_ID_HEADER, requestIdMiddleware } from './common/http/request-id.middleware';
+import { buildOpenApiDocument } from './common/openapi/openapi';
+
+/** Paths served outside `/api/v{n}`: probes for orchestrators and the Prometheus scrape. */
+export const UNPREFIXED_PATHS = ['health/live', 'health/ready', 'metrics'];
+
+/**
+ * Creates the application exactly as production runs it. main.ts, the CLI and every e2e test
+ * use this one function, so what is tested is what is served.
+ */
+export async function createApp(
+  config: AppConfig,
+  options: { imports?: ModuleImport[] } = {},
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options.imports), {
+    bufferLogs: true,
+    bodyParser: false, // parsed by JsonBodyMiddleware, after the request logger
+  });
+  setupApp(app, config);
+  await app.init();
+  return app;
+}
+
+export function setupApp(app: NestExpressApplication, config: AppConfig): void {
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+
+  // The client address comes from X-Forwarded-For only when the direct peer is a trusted proxy.
+  app.set('trust proxy', config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false);
+  app.disable('x-powered-by');
+  app.use(requestIdMiddleware);
+  app.use(
+    helmet({
+      // Swagger UI loads its own scripts and styles from /docs; nothing from elsewhere.
+      contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'] } },
+    }),
+  );
+  if (config.http.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.http.corsOrigins.includes('*') ? true : config.http.corsOrigins,
+      credentials: !config.http.corsOrigins.includes('*'),
+      exposedHeaders: [
+        REQUEST_ID_HEADER,
+        'Retry-After',
+        'RateLimit-Limit',
+        'RateLimit-Remaining',
+        'RateLimit-Reset',
+        'Deprecation',
+        'Sunset',
+        'Link',
+      ],
+      maxAge: 600,
+    });
+  }
+
+  app.setGlobalPrefix('api', { exclude: UNPREFIXED_PATHS });
+  app.enableVersioning({ type: VersioningType.URI, prefix: 'v', defaultVersion: '1' });
+
+  const document = buildOpenApiDocument(app as INestApplication);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    customSiteTitle: 'Bastion API',
+    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
+  });
+}

@@ -1,0 +1,24 @@
+import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ProblemDetailsFilter } from './errors/problem-details.filter';
+import { JsonBodyMiddleware } from './http/json-body.middleware';
+import { RouteTable } from './http/route-table';
+import { createValidationPipe } from './validation/validation.pipe';
+import { LoggingModule } from './logging/logging.module';
+
+/** The HTTP pipeline every route shares: logging, body parsing, validation, problem+json. */
+@Module({
+  imports: [LoggingModule],
+  providers: [
+    RouteTable,
+    { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+    { provide: APP_PIPE, useFactory: createValidationPipe },
+  ],
+  exports: [RouteTable],
+})
+export class CommonModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    // Registered after LoggingModule's request logger (an imported module's middleware runs first).
+    consumer.apply(JsonBodyMiddleware).forRoutes('{*splat}');
+  }
+}

@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { envSchema, type Env } from './config.schema';
+
+export type RuntimeMode = 'embedded' | 'cluster';
+
+/** The typed, validated configuration every part of Bastion reads. Built once, at boot. */
+export interface AppConfig {
+  env: Env['NODE_ENV'];
+  mode: RuntimeMode;
+  http: {
+    port: number;
+    host: string;
+    bodyLimit: number;
+    corsOrigins: string[];
+    trustedProxies: string[];
+    shutdownTimeoutMs: number;
+  };
+  log: { level: Env['LOG_LEVEL']; pretty: boolean };
+  dataDir: string;
+  database: {
+    /** PostgreSQL URL in cluster mode; undefined in embedded mode until the engine is started. */
+    url?: string;
+    poolSize: number;
+    ssl: boolean;
+    statementTimeoutMs: number;
+    migrationsRun: boolean;
+  };
+  redisUrl?: string;
+  secrets: { jwtSecret: Buffer; masterKey: Buffer; source: 'environment' | 'data-dir' | 'provided' };
+  bootstrap: { adminEmail?: string; adminPassword?: string };
+  registrationMode: Env['REGISTRATION_MODE'];
+  health: { heapLimitBytes: number; diskMinFreeBytes: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment. Throws ConfigError naming every bad variable and what is wrong with it. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  // Empty strings mean "unset": an `.env` line such as `REDIS_URL=` must not fail validation.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const name = issue.path.join('.') || '(environment)';
+        const given = typeof issue.path[0] === 'string' ? cleaned[issue.path[0]] : undefined;
+        const shown = given === undefined || /SECRET|KEY|PASSWORD|URL/.test(name) ? '' : ` (got "${given}")`;
+        return `${name} ${issue.message}${shown}`;
+      }),
+    );
+  }
+  return result.data;
+}
+
+/**
+ * Builds the configuration from the environment. Secrets not given in the environment are
+ * generated on first start and kept in `<DATA_DIR>/secrets.json` (mode 0600), so tokens and
+ * encrypted data survive restarts; in production the schema has already required them.
+ */
+export function loadConfig(source: Record<string, string | undefined> = process.env): AppConfig {
+  const env = parseEnv(source);
+  const dataDir = resolve(env.DATA_DIR);
+  return buildConfig(env, resolveSecrets(env, dataDir));
+}
+
+export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig {
+  return {
+    env: env.NODE_ENV,
+    mode: env.DATABASE_URL ? 'cluster' : 'embedded',
+    http: {
+      port: env.PORT,
+      host: env.HOST,
+      bodyLimit: env.BODY_LIMIT,
+      corsOrigins: env.CORS_ORIGINS,
+      trustedProxies: env.TRUSTED_PROXIES,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+    log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY },
+    dataDir: resolve(env.DATA_DIR),
+    database: {
+      url: env.DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      ssl: env.DATABASE_SSL,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      migrationsRun: env.MIGRATIONS_RUN,
+    },
+    redisUrl: env.REDIS_URL,
+    secrets,
+    bootstrap: { adminEmail: env.BOOTSTRAP_ADMIN_EMAIL, adminPassword: env.BOOTSTRAP_ADMIN_PASSWORD },
+    registrationMode: env.REGISTRATION_MODE,
+    health: {
+      heapLimitBytes: env.HEALTH_HEAP_LIMIT_MB * 1024 * 1024,
+      diskMinFreeBytes: env.HEALTH_DISK_MIN_FREE_MB * 1024 * 1024,
+    },
+  };
+}
+
+interface StoredSecrets {
+  jwtSecret: string;
+  masterKey: string;
+}
+
+function resolveSecrets(env: Env, dataDir: string): AppConfig['secrets'] {
+  if (env.JWT_SECRET && env.MASTER_KEY) {
+    return {
+      jwtSecret: Buffer.from(env.JWT_SECRET, 'base64url'),
+      masterKey: Buffer.from(env.MASTER_KEY, 'base64url'),
+      source: 'environment',
+    };
+  }
+  const stored = readOrCreateSecrets(dataDir);
+  return {
+    jwtSecret: Buffer.from(env.JWT_SECRET ?? stored.jwtSecret, 'base64url'),
+    masterKey: Buffer.from(env.MASTER_KEY ?? stored.masterKey, 'base64url'),
+    source: 'data-dir',
+  };
+}
+
+function readOrCreateSecrets(dataDir: string): StoredSecrets {
+  const file = join(dataDir, 'secrets.json');
+  if (existsSync(file)) {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoredSecrets>;
+    if (typeof parsed.jwtSecret !== 'string' || typeof parsed.masterKey !== 'string') {
+      throw new ConfigError([`${file} is damaged: it must hold jwtSecret and masterKey`]);
+    }
+    return parsed as StoredSecrets;
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const fresh: StoredSecrets = {
+    jwtSecret: randomBytes(32).toString('base64url'),
+    masterKey: randomBytes(32).toString('base64url'),
+  };
+  // Write then rename, so a crash never leaves a half-written secrets file behind.
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(fresh, null, 2), { mode: 0o600 });
+  renameSync(tmp, file);
+  return fresh;
+}

@@ -1,0 +1,122 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * Every setting Bastion reads from the environment, in one place. The README's settings table is
+ * written from this schema: keep the two in step.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const port = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be an integer')
+  .min(0, 'must be between 0 and 65535')
+  .max(65535, 'must be between 0 and 65535');
+
+const positiveInt = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be an integer')
+  .positive('must be positive');
+
+/** Sizes such as `1mb`, `512kb` or a number of bytes. */
+const byteSize = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'must be a size such as 1mb, 512kb or a number of bytes')
+  .transform((v) => {
+    const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(v)!;
+    const unit = (m[2] ?? 'b').toLowerCase();
+    const factor = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[unit]!;
+    return Math.floor(Number(m[1]) * factor);
+  });
+
+const postgresUrl = z
+  .string()
+  .url('must be a URL such as postgres://user:pass@host:5432/db')
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must start with postgres:// or postgresql://');
+
+const redisUrl = z
+  .string()
+  .url('must be a URL such as redis://host:6379')
+  .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://');
+
+/** An IP address or CIDR range, IPv4 or IPv6 (also Express's names loopback, linklocal, uniquelocal). */
+function isAddressOrRange(value: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(value)) return true;
+  const [addr, bits, ...rest] = value.split('/');
+  if (rest.length > 0) return false;
+  const family = isIP(addr);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128);
+}
+
+const origin = (v: string): boolean => v === '*' || /^https?:\/\/[^/\s]+$/.test(v);
+
+/** At least 32 bytes once decoded from base64 or base64url. */
+const secret = (what: string) =>
+  z
+    .string()
+    .refine(
+      (v) => Buffer.from(v, 'base64url').length >= 32,
+      `must be at least 32 random bytes encoded as base64 (${what}); generate one with: openssl rand -base64 32`,
+    );
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: port.default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    DATA_DIR: z.string().min(1).default('./data'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_PRETTY: bool.default(false),
+
+    DATABASE_URL: postgresUrl.optional(),
+    DATABASE_POOL_SIZE: positiveInt.max(1000).default(10),
+    DATABASE_SSL: bool.default(false),
+    DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(30_000),
+    MIGRATIONS_RUN: bool.default(true),
+    REDIS_URL: redisUrl.optional(),
+
+    JWT_SECRET: secret('JWT signing key').optional(),
+    MASTER_KEY: secret('master encryption key').optional(),
+
+    BOOTSTRAP_ADMIN_EMAIL: z.string().email('must be an email address').optional(),
+    BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+    REGISTRATION_MODE: z.enum(['open', 'approval', 'closed']).default('approval'),
+
+    CORS_ORIGINS: csv
+      .refine((list) => list.every(origin), 'must be a comma-separated list of origins such as https://app.example.com')
+      .default([]),
+    TRUSTED_PROXIES: csv
+      .refine((list) => list.every(isAddressOrRange), 'must be a comma-separated list of IP addresses or CIDR ranges')
+      .default([]),
+    BODY_LIMIT: byteSize.default(1024 * 1024),
+    SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+
+    HEALTH_HEAP_LIMIT_MB: positiveInt.default(1536),
+    HEALTH_DISK_MIN_FREE_MB: positiveInt.default(256),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    for (const key of ['JWT_SECRET', 'MASTER_KEY'] as const) {
+      if (!env[key]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'is required when NODE_ENV=production (secrets are only generated outside production)',
+        });
+      }
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;

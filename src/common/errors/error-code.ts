@@ -1,0 +1,53 @@
+/**
+ * Stable, machine-readable error codes: the `code` member of every problem+json body. Clients
+ * branch on these, so a code is never renamed or reused; add new ones at the end of a group.
+ */
+export enum ErrorCode {
+  // 400
+  ValidationFailed = 'VALIDATION_FAILED',
+  MalformedJson = 'MALFORMED_JSON',
+  BadRequest = 'BAD_REQUEST',
+  // 401 / 403
+  Unauthenticated = 'UNAUTHENTICATED',
+  Forbidden = 'FORBIDDEN',
+  // 404 / 405 / 409
+  NotFound = 'NOT_FOUND',
+  RouteNotFound = 'ROUTE_NOT_FOUND',
+  MethodNotAllowed = 'METHOD_NOT_ALLOWED',
+  Conflict = 'CONFLICT',
+  // 413 / 415 / 429
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
+  RateLimited = 'RATE_LIMITED',
+  // 5xx
+  InternalError = 'INTERNAL_ERROR',
+  ServiceUnavailable = 'SERVICE_UNAVAILABLE',
+}
+
+interface CodeInfo {
+  status: number;
+  title: string;
+}
+
+/** One entry per code: the HTTP status and the human title that goes with it. */
+export const ERROR_CODES: Record<ErrorCode, CodeInfo> = {
+  [ErrorCode.ValidationFailed]: { status: 400, title: 'Validation failed' },
+  [ErrorCode.MalformedJson]: { status: 400, title: 'Malformed JSON body' },
+  [ErrorCode.BadRequest]: { status: 400, title: 'Bad request' },
+  [ErrorCode.Unauthenticated]: { status: 401, title: 'Authentication required' },
+  [ErrorCode.Forbidden]: { status: 403, title: 'Forbidden' },
+  [ErrorCode.NotFound]: { status: 404, title: 'Not found' },
+  [ErrorCode.RouteNotFound]: { status: 404, title: 'No such route' },
+  [ErrorCode.MethodNotAllowed]: { status: 405, title: 'Method not allowed' },
+  [ErrorCode.Conflict]: { status: 409, title: 'Conflict' },
+  [ErrorCode.PayloadTooLarge]: { status: 413, title: 'Payload too large' },
+  [ErrorCode.UnsupportedMediaType]: { status: 415, title: 'Unsupported media type' },
+  [ErrorCode.RateLimited]: { status: 429, title: 'Too many requests' },
+  [ErrorCode.InternalError]: { status: 500, title: 'Internal server error' },
+  [ErrorCode.ServiceUnavailable]: { status: 503, title: 'Service unavailable' },
+};
+
+/** `VALIDATION_FAILED` → `urn:bastion:problem:validation-failed` (RFC 9457 `type`). */
+export function problemType(code: string): string {
+  return `urn:bastion:problem:${code.toLowerCase().replace(/_/g, '-')}`;
+}

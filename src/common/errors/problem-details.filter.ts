@@ -1,0 +1,161 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AppException } from './app.exception';
+import { ErrorCode } from './error-code';
+import { problem, PROBLEM_CONTENT_TYPE, type Problem } from './problem';
+import { RouteTable } from '../http/route-table';
+import { requestIdOf } from '../http/request-id.middleware';
+
+/** What body-parser (through http-errors) puts on the errors it raises. */
+interface ParserError {
+  type?: string;
+  status?: number;
+}
+
+/**
+ * The one place errors become responses: every error, from a service, a guard, the validation
+ * pipe, the body parser or the router, leaves as RFC 9457 problem+json. Anything unexpected is
+ * logged in full and answered with a 500 that reveals nothing.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  constructor(private readonly routes: RouteTable) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const req = host.switchToHttp().getRequest<Request>();
+    const res = host.switchToHttp().getResponse<Response>();
+    const { body, headers } = this.toProblem(exception, req);
+    body.requestId = requestIdOf(req);
+    body.instance = pathOf(req);
+
+    if (body.status >= 500 && !(exception instanceof AppException)) {
+      const stack = exception instanceof Error ? exception.stack : String(exception);
+      this.logger.error(`unhandled error on ${req.method} ${pathOf(req)} (requestId ${requestIdOf(req)})`, stack);
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    res.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+  }
+
+  private toProblem(exception: unknown, req: Request): { body: Problem; headers: Record<string, string> } {
+    if (exception instanceof AppException) {
+      return {
+        body: problem(exception.code, exception.detail, {
+          errors: exception.options.errors,
+          extensions: exception.options.extensions,
+        }),
+        headers: exception.options.headers ?? {},
+      };
+    }
+    if (exception instanceof HttpException) return this.fromHttpException(exception, req);
+    return {
+      body: problem(ErrorCode.InternalError, 'An unexpected error occurred. Quote the requestId when reporting it.'),
+      headers: {},
+    };
+  }
+
+  private fromHttpException(
+    exception: HttpException,
+    req: Request,
+  ): { body: Problem; headers: Record<string, string> } {
+    const status = exception.getStatus();
+    const cause = exception.cause as ParserError | undefined;
+    const none = {};
+    switch (true) {
+      case cause?.type === 'entity.parse.failed':
+        return { body: problem(ErrorCode.MalformedJson, 'The request body is not valid JSON.'), headers: none };
+      case status === 413:
+        return {
+          body: problem(ErrorCode.PayloadTooLarge, 'The request body is larger than this server accepts.'),
+          headers: none,
+        };
+      case status === 415 || cause?.type === 'encoding.unsupported' || cause?.type === 'charset.unsupported':
+        return {
+          body: problem(ErrorCode.UnsupportedMediaType, 'The request body has an unsupported encoding or media type.'),
+          headers: none,
+        };
+      case status === 404 && this.isRouterMiss(exception, req): {
+        const path = pathOf(req);
+        const allowed = this.routes.methodsFor(path);
+        if (allowed.length > 0) {
+          return {
+            body: problem(
+              ErrorCode.MethodNotAllowed,
+              `${req.method} is not allowed here; allowed: ${allowed.join(', ')}.`,
+            ),
+            headers: { Allow: allowed.join(', ') },
+          };
+        }
+        return { body: problem(ErrorCode.RouteNotFound, `No route matches ${req.method} ${path}.`), headers: none };
+      }
+      case status === 400:
+        return {
+          body: problem(ErrorCode.BadRequest, safeMessage(exception, 'The request is not valid.')),
+          headers: none,
+        };
+      case status === 401:
+        return { body: problem(ErrorCode.Unauthenticated, 'Authentication is required.'), headers: none };
+      case status === 403:
+        return { body: problem(ErrorCode.Forbidden, 'You are not allowed to do this.'), headers: none };
+      case status === 404:
+        return {
+          body: problem(ErrorCode.NotFound, 'The resource does not exist or you may not see it.'),
+          headers: none,
+        };
+      case status === 409:
+        return {
+          body: problem(ErrorCode.Conflict, safeMessage(exception, 'The request conflicts with the current state.')),
+          headers: none,
+        };
+      case status === 429:
+        return {
+          body: problem(ErrorCode.RateLimited, 'Too many requests; retry after the time in Retry-After.'),
+          headers: none,
+        };
+      case status === 503:
+        return {
+          body: problem(ErrorCode.ServiceUnavailable, 'The service is temporarily unavailable.'),
+          headers: none,
+        };
+      case status >= 500:
+        return {
+          body: problem(
+            ErrorCode.InternalError,
+            'An unexpected error occurred. Quote the requestId when reporting it.',
+          ),
+          headers: none,
+        };
+      default: {
+        const body = problem(ErrorCode.BadRequest, safeMessage(exception, 'The request could not be processed.'));
+        return { body: { ...body, status }, headers: none };
+      }
+    }
+  }
+
+  /** Nest's router answers an unmatched path with `NotFoundException("Cannot GET /x")`. */
+  private isRouterMiss(exception: HttpException, req: Request): boolean {
+    return (
+      exception.message === `Cannot ${req.method} ${req.originalUrl}` ||
+      exception.message === `Cannot ${req.method} ${req.url}`
+    );
+  }
+}
+
+/** The request's full path, global prefix included, without the query string. */
+function pathOf(req: Request): string {
+  return (req.originalUrl ?? req.url).split('?')[0];
+}
+
+/** A client-facing HttpException message, never an internal one. */
+function safeMessage(exception: HttpException, fallback: string): string {
+  const response = exception.getResponse();
+  const message =
+    typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
+  return typeof message === 'string' && message.length < 500 ? message : fallback;
+}

@@ -1,0 +1,24 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+
+/** A client's id is kept only if it is short and plain: no spaces, quotes or control characters. */
+const WELL_FORMED = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+/**
+ * Gives every request an id: the client's `X-Request-Id` when well-formed, a fresh UUID
+ * otherwise. It is returned on every response and carried by every log line and problem body.
+ */
+export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && WELL_FORMED.test(given) ? given : randomUUID();
+  req.id = id;
+  res.setHeader(REQUEST_ID_HEADER, id);
+  next();
+}
+
+/** The id given to this request by `requestIdMiddleware`. */
+export function requestIdOf(req: Request): string {
+  return typeof req.id === 'string' ? req.id : '';
+}

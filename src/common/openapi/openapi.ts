@@ -1,0 +1,71 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { PROBLEM_CONTENT_TYPE } from '../errors/problem';
+import { ProblemDto } from './problem.dto';
+import { readPackageVersion } from '../version';
+
+export const BEARER_SCHEME = 'bearer';
+export const API_KEY_SCHEME = 'apiKey';
+
+/** Errors any operation can answer with, whatever it declares: added to every operation. */
+const COMMON_PROBLEMS: Record<string, string> = {
+  '500': 'An unexpected error; quote `requestId` when reporting it.',
+};
+
+const lowerFirst = (s: string): string => s.charAt(0).toLowerCase() + s.slice(1);
+
+/** The OpenAPI 3 document served at /docs-json and written by `npm run openapi`. */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Bastion API')
+    .setDescription(
+      [
+        'Enterprise backend for trading platforms: identity and security, trading data, monitoring and reports.',
+        '',
+        '**Versioning**: every resource lives under `/api/v{n}`; `v1` everywhere, `v2` where a resource changed shape.',
+        '',
+        '**Authentication**: `Authorization: Bearer <access token>` from `POST /api/v1/auth/login`, or `X-API-Key: <key>`.',
+        '',
+        '**Errors** are RFC 9457 `application/problem+json` with a stable `code`, the `requestId` and, for validation, `errors[]`.',
+        '',
+        '**Lists** take `?limit=&cursor=` and answer `{items, nextCursor}`.',
+        '',
+        '**Request ids**: send `X-Request-Id` (letters, digits, `._:-`, up to 128) to correlate; it comes back on every response.',
+      ].join('\n'),
+    )
+    .setVersion(readPackageVersion())
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from POST /api/v1/auth/login' },
+      BEARER_SCHEME,
+    )
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key created at POST /api/v1/api-keys' },
+      API_KEY_SCHEME,
+    )
+    .build();
+
+  const document = SwaggerModule.createDocument(app, config, {
+    extraModels: [ProblemDto],
+    operationIdFactory: (controllerKey, methodKey, version) => {
+      const base = `${lowerFirst(controllerKey.replace(/Controller$/, ''))}_${methodKey}`;
+      return version && version !== '1' ? `${base}_v${version}` : base;
+    },
+  });
+  addCommonProblems(document);
+  return document;
+}
+
+function addCommonProblems(document: OpenAPIObject): void {
+  for (const pathItem of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const) {
+      const operation = pathItem[method];
+      if (!operation) continue;
+      for (const [status, description] of Object.entries(COMMON_PROBLEMS)) {
+        operation.responses[status] ??= {
+          description,
+          content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+        };
+      }
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { createApp } from '../../../src/app.setup';
+import type { ModuleImport } from '../../../src/app.module';
+import { type AppConfig, buildConfig, parseEnv } from '../../../src/common/config/app-config';
+import { createTestDatabase, type TestDatabase } from './test-database';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  config: AppConfig;
+  /** supertest bound to the running server. */
+  http: TestAgent;
+  /** e.g. http://127.0.0.1:41234, for Socket.IO clients and raw HTTP. */
+  baseUrl: string;
+  database: TestDatabase;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots the whole application through app.setup.ts, as main.ts does, on a database of its own
+ * and a free port. `env` overrides settings exactly as environment variables would.
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { imports?: ModuleImport[] } = {},
+): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), 'bastion-data-'));
+  const parsed = parseEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env });
+  const config: AppConfig = buildConfig(parsed, {
+    jwtSecret: randomBytes(32),
+    masterKey: randomBytes(32),
+    source: 'provided',
+  });
+  config.database.url = database.url;
+  config.mode = database.mode;
+
+  let app: NestExpressApplication | undefined;
+  try {
+    app = await createApp(config, options);
+    await app.listen(0, '127.0.0.1');
+  } catch (err) {
+    await app?.close();
+    await database.drop();
+    throw err;
+  }
+  const started = app;
+  const baseUrl = (await started.getUrl()).replace('[::1]', '127.0.0.1');
+  return {
+    app: started,
+    config,
+    http: request(started.getHttpServer()),
+    baseUrl,
+    database,
+    close: async () => {
+      await started.close();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
