@@ -5,6 +5,7 @@ import type { AppConfig } from './common/config/app-config';
 import { ConfigModule } from './common/config/config.module';
 import { CommonModule } from './common/common.module';
 import { DatabaseModule } from './common/database/database.module';
+import { ENTITIES } from './entities';
 import { SystemModule } from './system/system.module';
 
 /** A module to add beside the application's own (tests use it for probe routes). */
@@ -19,7 +20,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         CommonModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(ENTITIES),
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         SystemModule,
         ...extraImports,

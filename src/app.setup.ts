@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { SwaggerModule } from '@nestjs/swagger';
+import { type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type ModuleImport } from './app.module';
@@ -28,6 +28,28 @@ export async function createApp(
   setupApp(app, config);
   await app.init();
   return app;
+}
+
+/** `/api/v{n}` for resources; probes and the Prometheus scrape at the root. */
+export function configureRouting(app: INestApplication): void {
+  app.setGlobalPrefix('api', { exclude: UNPREFIXED_PATHS });
+  app.enableVersioning({ type: VersioningType.URI, prefix: 'v', defaultVersion: '1' });
+}
+
+/**
+ * The OpenAPI document without a database or a listening server: modules are scanned in Nest's
+ * preview mode, which reads their metadata and instantiates nothing.
+ */
+export async function buildOfflineOpenApiDocument(config: AppConfig): Promise<OpenAPIObject> {
+  const app = await NestFactory.create(AppModule.forRoot(config), {
+    preview: true,
+    logger: false,
+    abortOnError: false,
+  });
+  configureRouting(app);
+  const document = buildOpenApiDocument(app);
+  await app.close();
+  return document;
 }
 
 export function setupApp(app: NestExpressApplication, config: AppConfig): void {
@@ -62,9 +84,7 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
     });
   }
 
-  app.setGlobalPrefix('api', { exclude: UNPREFIXED_PATHS });
-  app.enableVersioning({ type: VersioningType.URI, prefix: 'v', defaultVersion: '1' });
-
+  configureRouting(app);
   const document = buildOpenApiDocument(app as INestApplication);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',

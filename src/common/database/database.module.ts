@@ -1,4 +1,4 @@
-import { Injectable, Logger, Module, type OnModuleInit } from '@nestjs/common';
+import { type DynamicModule, Injectable, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
@@ -22,21 +22,22 @@ export class MigrationRunner implements OnModuleInit {
   }
 }
 
-@Module({
-  imports: [
-    TypeOrmModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => {
-        if (!config.database.url) throw new Error('database.url is not set: start the database runtime first');
-        return {
-          ...dataSourceOptions(config, config.database.url),
-          autoLoadEntities: true,
-          retryAttempts: 5,
-          retryDelay: 1000,
-        };
-      },
-    }),
-  ],
-  providers: [MigrationRunner],
-})
-export class DatabaseModule {}
+@Module({})
+export class DatabaseModule {
+  /** `entities`: the application's entity list (src/entities.ts), passed in so common/ knows no feature. */
+  static forRoot(entities: Function[]): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => {
+            if (!config.database.url) throw new Error('database.url is not set: start the database runtime first');
+            return { ...dataSourceOptions(config, config.database.url, entities), retryAttempts: 5, retryDelay: 1000 };
+          },
+        }),
+      ],
+      providers: [MigrationRunner],
+    };
+  }
+}

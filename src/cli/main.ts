@@ -1,0 +1,88 @@
+/* eslint-disable no-console -- a command-line tool talks to its operator on the console */
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DataSource } from 'typeorm';
+import { buildOfflineOpenApiDocument } from '../app.setup';
+import { buildConfig, ConfigError, loadConfig, parseEnv } from '../common/config/app-config';
+import { loadEnvFile } from '../common/config/load-env-file';
+import { dataSourceOptions } from '../common/database/data-source-options';
+import { startDatabaseRuntime } from '../common/database/database-runtime';
+import { runMigrations } from '../common/database/run-migrations';
+import { ENTITIES } from '../entities';
+
+const USAGE = `Bastion command line
+
+  npm run cli -- migrate              apply pending migrations
+  npm run cli -- migrate:revert       undo the last applied migration
+  npm run cli -- migrate:status       list migrations and whether each is applied
+  npm run cli -- openapi [file]       write the OpenAPI document (default: openapi.json)
+
+Settings come from the environment and .env, as for the server.`;
+
+type Command = (args: string[]) => Promise<void>;
+
+async function withDataSource<T>(fn: (ds: DataSource, mode: string) => Promise<T>): Promise<T> {
+  const runtime = await startDatabaseRuntime(loadConfig(process.env));
+  const ds = new DataSource(dataSourceOptions(runtime.config, runtime.config.database.url!, ENTITIES));
+  try {
+    await ds.initialize();
+    return await fn(ds, runtime.config.mode);
+  } finally {
+    if (ds.isInitialized) await ds.destroy();
+    await runtime.stop();
+  }
+}
+
+const commands: Record<string, Command> = {
+  migrate: () =>
+    withDataSource(async (ds, mode) => {
+      const ran = await runMigrations(ds, { lock: mode === 'cluster' });
+      console.log(
+        ran.length ? `applied: ${ran.map((m) => m.name).join(', ')}` : 'nothing to apply: the schema is up to date',
+      );
+    }),
+  'migrate:revert': () =>
+    withDataSource(async (ds) => {
+      await ds.undoLastMigration({ transaction: 'each' });
+      console.log('reverted the last migration');
+    }),
+  'migrate:status': () =>
+    withDataSource(async (ds) => {
+      const applied = new Set(
+        (await ds.query<{ name: string }[]>('SELECT name FROM migrations').catch(() => [])).map((r) => r.name),
+      );
+      for (const m of ds.migrations) console.log(`${applied.has(m.name!) ? '[x]' : '[ ]'} ${m.name}`);
+    }),
+  openapi: async ([file = 'openapi.json']) => {
+    // Scanning needs no database and no secrets: throwaway ones keep DATA_DIR untouched.
+    const config = buildConfig(parseEnv({ ...process.env, LOG_LEVEL: 'silent' }), {
+      jwtSecret: randomBytes(32),
+      masterKey: randomBytes(32),
+      source: 'provided',
+    });
+    const document = await buildOfflineOpenApiDocument(config);
+    writeFileSync(resolve(file), `${JSON.stringify(document, null, 2)}\n`);
+    console.log(`wrote ${resolve(file)} (${Object.keys(document.paths).length} paths)`);
+  },
+};
+
+async function main(): Promise<void> {
+  loadEnvFile();
+  const [name, ...args] = process.argv.slice(2);
+  const command = name ? commands[name] : undefined;
+  if (!command) {
+    console.log(USAGE);
+    process.exit(name && name !== 'help' ? 2 : 0);
+  }
+  await command(args);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof ConfigError ? err.message : err);
+    process.exit(1);
+  },
+);
