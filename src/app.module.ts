@@ -6,7 +6,9 @@ import { ConfigModule } from './common/config/config.module';
 import { CommonModule } from './common/common.module';
 import { DatabaseModule } from './common/database/database.module';
 import { ENTITIES } from './entities';
+import { SecurityModule } from './security/security.module';
 import { SystemModule } from './system/system.module';
+import { UsersModule } from './users/users.module';
 
 /** A module to add beside the application's own (tests use it for probe routes). */
 export type ModuleImport = NonNullable<ModuleMetadata['imports']>[number];
@@ -23,6 +25,8 @@ export class AppModule {
         DatabaseModule.forRoot(ENTITIES),
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         SystemModule,
+        UsersModule,
+        SecurityModule,
         ...extraImports,
       ],
     };

@@ -32,6 +32,23 @@ export interface AppConfig {
   bootstrap: { adminEmail?: string; adminPassword?: string };
   registrationMode: Env['REGISTRATION_MODE'];
   health: { heapLimitBytes: number; diskMinFreeBytes: number };
+  auth: {
+    accessTokenTtlSeconds: number;
+    sessionIdleSeconds: number;
+    sessionAbsoluteSeconds: number;
+    refreshGraceSeconds: number;
+    issuer: string;
+    audience: string;
+  };
+  lockout: { threshold: number; baseSeconds: number; maxSeconds: number };
+  passwords: {
+    minLength: number;
+    maxLength: number;
+    requireComposition: boolean;
+    historySize: number;
+    maxAgeDays: number;
+    argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  };
 }
 
 export class ConfigError extends Error {
@@ -98,6 +115,31 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
     health: {
       heapLimitBytes: env.HEALTH_HEAP_LIMIT_MB * 1024 * 1024,
       diskMinFreeBytes: env.HEALTH_DISK_MIN_FREE_MB * 1024 * 1024,
+    },
+    auth: {
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      sessionIdleSeconds: env.SESSION_IDLE_TIMEOUT_MINUTES * 60,
+      sessionAbsoluteSeconds: env.SESSION_ABSOLUTE_TIMEOUT_HOURS * 3600,
+      refreshGraceSeconds: env.REFRESH_GRACE_SECONDS,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+    },
+    lockout: {
+      threshold: env.LOCKOUT_THRESHOLD,
+      baseSeconds: env.LOCKOUT_BASE_SECONDS,
+      maxSeconds: env.LOCKOUT_MAX_SECONDS,
+    },
+    passwords: {
+      minLength: env.PASSWORD_MIN_LENGTH,
+      maxLength: env.PASSWORD_MAX_LENGTH,
+      requireComposition: env.PASSWORD_REQUIRE_COMPOSITION,
+      historySize: env.PASSWORD_HISTORY,
+      maxAgeDays: env.PASSWORD_MAX_AGE_DAYS,
+      argon2: {
+        memoryCost: env.ARGON2_MEMORY_KIB,
+        timeCost: env.ARGON2_TIME_COST,
+        parallelism: env.ARGON2_PARALLELISM,
+      },
     },
   };
 }

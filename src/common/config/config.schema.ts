@@ -103,6 +103,36 @@ export const envSchema = z
     BODY_LIMIT: byteSize.default(1024 * 1024),
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 
+    ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
+    SESSION_IDLE_TIMEOUT_MINUTES: positiveInt.default(30),
+    SESSION_ABSOLUTE_TIMEOUT_HOURS: positiveInt.default(12),
+    REFRESH_GRACE_SECONDS: z.coerce.number({ error: 'must be a number' }).int().min(0).max(300).default(10),
+    JWT_ISSUER: z.string().min(1).default('bastion'),
+    JWT_AUDIENCE: z.string().min(1).default('bastion-api'),
+
+    LOCKOUT_THRESHOLD: positiveInt.default(5),
+    LOCKOUT_BASE_SECONDS: positiveInt.default(60),
+    LOCKOUT_MAX_SECONDS: positiveInt.default(900),
+
+    PASSWORD_MIN_LENGTH: z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .min(8, 'must be at least 8')
+      .max(128)
+      .default(12),
+    PASSWORD_MAX_LENGTH: z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .min(64, 'must be at least 64')
+      .max(1024)
+      .default(128),
+    PASSWORD_REQUIRE_COMPOSITION: bool.default(false),
+    PASSWORD_HISTORY: z.coerce.number({ error: 'must be a number' }).int().min(0).max(24).default(5),
+    PASSWORD_MAX_AGE_DAYS: z.coerce.number({ error: 'must be a number' }).int().min(0).default(0),
+    ARGON2_MEMORY_KIB: positiveInt.min(8192, 'must be at least 8192').default(19_456),
+    ARGON2_TIME_COST: positiveInt.default(2),
+    ARGON2_PARALLELISM: positiveInt.default(1),
+
     HEALTH_HEAP_LIMIT_MB: positiveInt.default(1536),
     HEALTH_DISK_MIN_FREE_MB: positiveInt.default(256),
   })

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { RequestContexts } from './request-context';
 
 /** A client's id is kept only if it is short and plain: no spaces, quotes or control characters. */
 const WELL_FORMED = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -15,7 +16,9 @@ export function requestIdMiddleware(req: Request, res: Response, next: NextFunct
   const id = typeof given === 'string' && WELL_FORMED.test(given) ? given : randomUUID();
   req.id = id;
   res.setHeader(REQUEST_ID_HEADER, id);
-  next();
+  const userAgent = req.headers['user-agent'];
+  // req.ip honours TRUSTED_PROXIES (Express "trust proxy"), so it is the real client address.
+  RequestContexts.run({ requestId: id, ip: req.ip, userAgent: userAgent?.slice(0, 512) }, next);
 }
 
 /** The id given to this request by `requestIdMiddleware`. */

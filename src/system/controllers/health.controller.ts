@@ -10,11 +10,13 @@ import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { Public } from '../../common/http/public.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { HealthCheckDto } from '../dto/status.dto';
 import { StorageHealthIndicator } from '../health/storage.health';
 
 @ApiTags('health')
+@Public()
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
 export class HealthController {
   constructor(

@@ -1,0 +1,58 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { AuditActorType, AuditOutcome } from './audit-chain';
+
+/**
+ * One row of the append-only audit log (table `audit_events`, created by migration
+ * `AuditLog1795870000100`). Rows are written only by `AuditService` and never updated or deleted:
+ * the database refuses both. The id is generated in code, not by the column default, because it
+ * is part of the hashed content.
+ */
+@Entity('audit_events')
+@Index('audit_events_actor_id_idx', ['actorId'])
+@Index('audit_events_action_idx', ['action'])
+@Index('audit_events_target_idx', ['targetType', 'targetId'])
+@Index('audit_events_occurred_at_idx', ['occurredAt'])
+export class AuditEvent {
+  @PrimaryColumn({ type: 'uuid', default: () => 'gen_random_uuid()' })
+  id!: string;
+
+  /** Position in the chain; bigint, so a decimal string in TypeScript. */
+  @Column({ type: 'bigint', unique: true })
+  seq!: string;
+
+  @Column({ type: 'timestamptz' })
+  occurredAt!: Date;
+
+  @Column({ type: 'text' })
+  actorType!: AuditActorType;
+
+  @Column({ type: 'text', nullable: true })
+  actorId!: string | null;
+
+  @Column({ type: 'text' })
+  action!: string;
+
+  @Column({ type: 'text', nullable: true })
+  targetType!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  targetId!: string | null;
+
+  @Column({ type: 'text' })
+  outcome!: AuditOutcome;
+
+  @Column({ type: 'text', nullable: true })
+  ip!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  requestId!: string | null;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  details!: Record<string, unknown>;
+
+  @Column({ type: 'char', length: 64 })
+  prevHash!: string;
+
+  @Column({ type: 'char', length: 64 })
+  hash!: string;
+}

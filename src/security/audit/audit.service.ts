@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import type { DataSource, EntityManager, Repository } from 'typeorm';
+import { AppException } from '../../common/errors/app.exception';
+import { RequestContexts } from '../../common/http/request-context';
+import { DEFAULT_PAGE_SIZE, decodeCursor, type Page, toPage } from '../../common/pagination/pagination';
+import { type AuditEntry, ChainVerifier, GENESIS_HASH, sealAuditEntry } from './audit-chain';
+import { AuditChainHead } from './audit-chain-head.entity';
+import { AuditEvent } from './audit-event.entity';
+import { type AuditRecord, toUnsealedEntry } from './audit-record';
+import type { AuditEventQueryDto } from './dto/audit-event-query.dto';
+import { type AuditEventDto, mapAuditEvent } from './dto/audit-event.dto';
+import type { AuditVerificationDto } from './dto/audit-verification.dto';
+
+export type { AuditRecord } from './audit-record';
+
+/** Rows read per query while verifying: bounded memory, and short queries on the one embedded connection. */
+export const VERIFY_PAGE_SIZE = 1000;
+
+const SEQ = /^[0-9]{1,19}$/;
+
+interface HeadRow {
+  seq: string;
+  hash: string;
+}
+
+/**
+ * The tamper-evident audit log: appends hash-chained entries and reads and verifies them.
+ *
+ * Appends are serialised by a row lock on `audit_chain_head`, taken inside the caller's
+ * transaction and held until it ends: keep `record` near the end of a transaction, after the
+ * work that may fail, so the lock is held briefly.
+ */
+@Injectable()
+export class AuditService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectRepository(AuditEvent) private readonly events: Repository<AuditEvent>,
+    @InjectRepository(AuditChainHead) private readonly heads: Repository<AuditChainHead>,
+  ) {}
+
+  /**
+   * Appends an entry inside the caller's transaction: it commits or rolls back with the change it
+   * records. `manager` must be a transaction's manager (`dataSource.transaction(m => ...)`); every
+   * query goes through it, since in embedded mode the transaction holds the only connection.
+   */
+  async record(manager: EntityManager, record: AuditRecord): Promise<AuditEventDto> {
+    if (!manager.queryRunner?.isTransactionActive) {
+      throw new Error('AuditService.record needs the EntityManager of an open transaction; use recordAlone otherwise');
+    }
+    const context = RequestContexts.current();
+    const id = randomUUID();
+
+    const [head] = await manager.query<HeadRow[]>('SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE');
+    if (!head) throw new Error('audit_chain_head has no row: is migration AuditLog1795870000100 applied?');
+    const seq = (BigInt(head.seq) + 1n).toString();
+    // Taken under the lock, so entries are in time order along the chain (on one clock).
+    const entry = sealAuditEntry(toUnsealedEntry(record, context, { id, seq, occurredAt: new Date() }), head.hash);
+
+    await manager.query(
+      `INSERT INTO audit_events
+         (id, seq, occurred_at, actor_type, actor_id, action, target_type, target_id, outcome, ip, request_id,
+          details, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14)`,
+      [
+        entry.id,
+        entry.seq,
+        entry.occurredAt,
+        entry.actorType,
+        entry.actorId,
+        entry.action,
+        entry.targetType,
+        entry.targetId,
+        entry.outcome,
+        entry.ip,
+        entry.requestId,
+        JSON.stringify(entry.details),
+        entry.prevHash,
+        entry.hash,
+      ],
+    );
+    await manager.query('UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1', [entry.seq, entry.hash]);
+    return { ...entry };
+  }
+
+  /** Appends an entry in a transaction of its own: for failures and denials, where nothing else changes. */
+  recordAlone(record: AuditRecord): Promise<AuditEventDto> {
+    return this.dataSource.transaction((manager) => this.record(manager, record));
+  }
+
+  /** Entries matching every given filter, newest first (keyset on `seq`). */
+  async list(query: AuditEventQueryDto): Promise<Page<AuditEventDto>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const after = decodeCursor(query.cursor);
+    if (after && !SEQ.test(after.k)) {
+      throw AppException.validation([{ field: 'cursor', message: 'cursor is not a cursor this API returned' }]);
+    }
+
+    const qb = this.events.createQueryBuilder('e');
+    if (query.actorId !== undefined) qb.andWhere('e.actorId = :actorId', { actorId: query.actorId });
+    if (query.actorType !== undefined) qb.andWhere('e.actorType = :actorType', { actorType: query.actorType });
+    if (query.action !== undefined) qb.andWhere('e.action = :action', { action: query.action });
+    if (query.targetType !== undefined) qb.andWhere('e.targetType = :targetType', { targetType: query.targetType });
+    if (query.targetId !== undefined) qb.andWhere('e.targetId = :targetId', { targetId: query.targetId });
+    if (query.outcome !== undefined) qb.andWhere('e.outcome = :outcome', { outcome: query.outcome });
+    if (query.from !== undefined) qb.andWhere('e.occurredAt >= :from', { from: instant('from', query.from) });
+    if (query.to !== undefined) qb.andWhere('e.occurredAt < :to', { to: instant('to', query.to) });
+    if (after) qb.andWhere('e.seq < :afterSeq', { afterSeq: after.k });
+    const rows = await qb
+      .orderBy('e.seq', 'DESC')
+      .take(limit + 1)
+      .getMany();
+    return toPage(rows, limit, (row) => ({ k: String(row.seq), id: row.id }), mapAuditEvent);
+  }
+
+  /**
+   * Verifies the whole chain, oldest first, page by page, then that it ends where the head row
+   * says (which catches removal of the newest entries) and that nothing lies beyond the head.
+   * Entries appended while it runs are left for the next verification.
+   */
+  async verify(): Promise<AuditVerificationDto> {
+    // Read first: every entry up to this head has committed (appends move the head in their transaction).
+    const head = await this.heads.findOneBy({ id: 1 });
+    if (!head) throw new Error('audit_chain_head has no row: is migration AuditLog1795870000100 applied?');
+    const headSeq = String(head.seq);
+
+    const verifier = new ChainVerifier(GENESIS_HASH);
+    let last: AuditEntry | undefined;
+    let afterSeq = '0';
+    for (;;) {
+      const rows = await this.events
+        .createQueryBuilder('e')
+        .where('e.seq > :afterSeq', { afterSeq })
+        .andWhere('e.seq <= :headSeq', { headSeq })
+        .orderBy('e.seq', 'ASC')
+        .take(VERIFY_PAGE_SIZE)
+        .getMany();
+      for (const row of rows) {
+        const entry = mapAuditEvent(row);
+        const failure = verifier.push(entry);
+        if (failure) {
+          return {
+            valid: false,
+            checked: failure.checked,
+            firstInvalid: { id: failure.firstBadId, seq: failure.firstBadSeq, reason: failure.reason },
+          };
+        }
+        last = entry;
+      }
+      if (rows.length < VERIFY_PAGE_SIZE) break;
+      afterSeq = String(rows[rows.length - 1].seq);
+    }
+
+    const lastSeq = last?.seq ?? '0';
+    const lastHash = last?.hash ?? GENESIS_HASH;
+    if (lastSeq !== headSeq || lastHash !== head.hash) {
+      // The entry the head names is gone (null id), or is not the one the head recorded.
+      const id = lastSeq === headSeq ? (last?.id ?? null) : null;
+      return { valid: false, checked: verifier.checked, firstInvalid: { id, seq: headSeq, reason: 'head_mismatch' } };
+    }
+
+    const beyond = await this.events
+      .createQueryBuilder('e')
+      .where('e.seq > (SELECT h.seq FROM audit_chain_head h WHERE h.id = 1)')
+      .orderBy('e.seq', 'ASC')
+      .take(1)
+      .getOne();
+    if (beyond) {
+      return {
+        valid: false,
+        checked: verifier.checked,
+        firstInvalid: { id: beyond.id, seq: String(beyond.seq), reason: 'head_mismatch' },
+      };
+    }
+    return { valid: true, checked: verifier.checked, headSeq, headHash: head.hash };
+  }
+}
+
+/** A validated ISO 8601 query value as an instant; a date alone is midnight UTC. */
+function instant(field: string, value: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw AppException.validation([{ field, message: `${field} is not a valid date-time` }]);
+  }
+  return date;
+}

@@ -1,0 +1,100 @@
+import { type CanActivate, type ExecutionContext, Injectable, Logger, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { AppException } from '../../common/errors/app.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { RequestContexts } from '../../common/http/request-context';
+import { IS_PUBLIC } from '../../common/http/public.decorator';
+import { CredentialsService } from '../credentials/credentials.service';
+import { isPermission, type Permission } from '../rbac/permissions';
+import { REQUIRED_PERMISSIONS } from '../rbac/authenticated.decorator';
+import { isRole, permissionsForRoles } from '../rbac/roles';
+import { SessionsService } from '../sessions/sessions.service';
+import { TokenService } from '../sessions/token.service';
+import type { Principal } from './principal';
+
+export const ALLOW_EXPIRED_PASSWORD = 'bastion:allow-expired-password';
+
+/** Lets a caller whose password has expired reach this route (changing it, reading /me, logging out). */
+export const AllowExpiredPassword = (): MethodDecorator => SetMetadata(ALLOW_EXPIRED_PASSWORD, true);
+
+const unauthenticated = (detail = 'Send a valid access token as Authorization: Bearer <token>.'): AppException =>
+  new AppException(ErrorCode.Unauthenticated, detail, { headers: { 'WWW-Authenticate': 'Bearer realm="bastion"' } });
+
+/**
+ * The one global guard, deny by default: a route is reachable only if it is `@Public()` or
+ * declares `@Authenticated(...permissions)`. The session and user are read on every request, so
+ * a revoked session, a suspended user or a changed role or group takes effect at once, on every
+ * instance, even while the access token has not expired.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  private readonly logger = new Logger(AuthGuard.name);
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokenService,
+    private readonly sessions: SessionsService,
+    private readonly credentials: CredentialsService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true; // the live gateway authenticates its own handshakes
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const required = this.reflector.getAllAndOverride<Permission[] | undefined>(REQUIRED_PERMISSIONS, targets);
+    const req = context.switchToHttp().getRequest<Request>();
+    if (required === undefined) {
+      this.logger.error(`${req.method} ${req.path} declares neither @Public() nor @Authenticated(): denied`);
+      throw new AppException(ErrorCode.Forbidden, 'This route is not available.');
+    }
+
+    const principal = await this.authenticate(req);
+    req.principal = principal;
+    const ctx = RequestContexts.current();
+    if (ctx)
+      ctx.actor = {
+        type: principal.apiKeyId ? 'api_key' : 'user',
+        id: principal.apiKeyId ?? principal.userId,
+        userId: principal.userId,
+      };
+
+    if (principal.passwordExpired && !this.reflector.get<boolean>(ALLOW_EXPIRED_PASSWORD, context.getHandler())) {
+      throw new AppException(
+        ErrorCode.PasswordExpired,
+        'Your password has expired: change it with POST /api/v1/me/password.',
+      );
+    }
+    const missing = required.filter((p) => !principal.permissions.has(p));
+    if (missing.length > 0) {
+      throw new AppException(ErrorCode.Forbidden, 'You are not allowed to do this.', {
+        extensions: { missingPermissions: missing },
+      });
+    }
+    return true;
+  }
+
+  private async authenticate(req: Request): Promise<Principal & { passwordExpired: boolean }> {
+    const header = req.headers.authorization;
+    if (!header) throw unauthenticated();
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
+    if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>".');
+    const claims = this.tokens.verifyAccess(match[1]);
+    if (!claims) throw new AppException(ErrorCode.InvalidToken, 'The access token is invalid or expired.');
+    const snapshot = await this.sessions.snapshot(claims.sid);
+    if (!snapshot || !snapshot.active || snapshot.userId !== claims.sub || snapshot.status !== 'active') {
+      throw new AppException(ErrorCode.InvalidToken, 'The session has ended; sign in again.');
+    }
+    await this.sessions.touch(snapshot);
+    const roles = snapshot.roles.filter(isRole);
+    const expired = snapshot.passwordChangedAt !== null && this.credentials.passwordExpired(snapshot.passwordChangedAt);
+    return {
+      userId: snapshot.userId,
+      email: snapshot.email,
+      roles,
+      permissions: permissionsForRoles(roles, snapshot.groupPermissions.filter(isPermission)),
+      sessionId: snapshot.sessionId,
+      passwordExpired: expired,
+    };
+  }
+}

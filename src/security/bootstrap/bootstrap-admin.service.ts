@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../../common/config/app-config';
+import { InjectConfig } from '../../common/config/config.module';
+import type { User } from '../../users/entities/user.entity';
+import { UsersService } from '../../users/services/users.service';
+import { AuditService } from '../audit/audit.service';
+import { CredentialsService } from '../credentials/credentials.service';
+
+/**
+ * The first administrator. When the database holds no user, start-up creates a super_admin from
+ * BOOTSTRAP_ADMIN_EMAIL/PASSWORD; in embedded mode with neither set it creates admin@localhost
+ * with a random password shown once on the console (never in the logs).
+ */
+@Injectable()
+export class BootstrapAdminService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Bootstrap');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly users: UsersService,
+    private readonly credentials: CredentialsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { adminEmail, adminPassword } = this.config.bootstrap;
+    if (!adminEmail && !adminPassword && (this.config.mode !== 'embedded' || this.config.env === 'test')) {
+      if ((await this.users.count()) === 0) {
+        this.logger.warn(
+          'the database holds no user: set BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD, or run `npm run cli -- create-admin`',
+        );
+      }
+      return;
+    }
+    const email = adminEmail ?? 'admin@localhost';
+    const generated = adminPassword === undefined;
+    const password = adminPassword ?? randomBytes(18).toString('base64url');
+    const created = await this.createFirstAdmin(email, password);
+    if (created && generated) {
+      process.stdout.write(
+        `\n  Bastion created the first administrator (shown once, not logged):\n    email:    ${email}\n    password: ${password}\n  Sign in and change it with POST /api/v1/me/password.\n\n`,
+      );
+    }
+  }
+
+  /** Creates the super_admin if, under a lock, the database still holds no user. */
+  private async createFirstAdmin(email: string, password: string): Promise<User | null> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock(7238163003)');
+      if ((await this.users.count(manager)) > 0) return null;
+      const user = await this.users.create(
+        { email, firstName: 'Bastion', lastName: 'Administrator', status: 'active', roles: ['super_admin'] },
+        manager,
+      );
+      await this.credentials.setPassword(user.id, password, manager);
+      await this.audit.record(manager, {
+        action: 'user.bootstrap_admin_created',
+        targetType: 'user',
+        targetId: user.id,
+        actor: { type: 'system', id: 'bootstrap' },
+        details: { email: user.email, roles: user.roles },
+      });
+      this.logger.log(`created the first super_admin ${user.email}`);
+      return user;
+    });
+  }
+
+  /** For the CLI: a super_admin whatever the database holds; the password must pass the policy. */
+  async createAdmin(email: string, password: string): Promise<User> {
+    await this.credentials.assertAcceptable(password, { email });
+    return this.dataSource.transaction(async (manager) => {
+      const user = await this.users.create(
+        { email, firstName: 'Bastion', lastName: 'Administrator', status: 'active', roles: ['super_admin'] },
+        manager,
+      );
+      await this.credentials.setPassword(user.id, password, manager);
+      await this.audit.record(manager, {
+        action: 'user.created',
+        targetType: 'user',
+        targetId: user.id,
+        actor: { type: 'system', id: 'cli' },
+        details: { email: user.email, roles: user.roles },
+      });
+      return user;
+    });
+  }
+}

@@ -1,0 +1,127 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AppConfig } from '../../common/config/app-config';
+import { InjectConfig } from '../../common/config/config.module';
+import { AppException } from '../../common/errors/app.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { PasswordHasher } from '../passwords/password-hasher';
+import {
+  checkPassword,
+  findReusedPassword,
+  type PasswordContext,
+  type PasswordPolicyOptions,
+  type PasswordViolation,
+  resolvePasswordPolicy,
+  reusedPasswordViolation,
+} from '../passwords/password-policy';
+import { Credential } from './credential.entity';
+import { PasswordHistory } from './password-history.entity';
+
+/**
+ * Passwords: the policy, argon2id hashing, history, and rehashing when parameters change.
+ * A rejected password is one 400 problem listing every rule it broke.
+ */
+@Injectable()
+export class CredentialsService implements OnModuleInit {
+  readonly hasher: PasswordHasher;
+  readonly policy: PasswordPolicyOptions;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {
+    this.hasher = new PasswordHasher(config.passwords.argon2);
+    this.policy = resolvePasswordPolicy({
+      minLength: config.passwords.minLength,
+      maxLength: config.passwords.maxLength,
+      requireComposition: config.passwords.requireComposition,
+      historySize: config.passwords.historySize,
+    });
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.hasher.warmUp(); // the dummy hash used for unknown emails, computed before the first login
+  }
+
+  private m(manager?: EntityManager): EntityManager {
+    return manager ?? this.dataSource.manager;
+  }
+
+  find(userId: string, manager?: EntityManager): Promise<Credential | null> {
+    return this.m(manager).getRepository(Credential).findOneBy({ userId });
+  }
+
+  /** Throws 400 WEAK_PASSWORD listing every broken rule, the reuse of a recent password included. */
+  async assertAcceptable(
+    password: string,
+    context: PasswordContext,
+    userId?: string,
+    manager?: EntityManager,
+  ): Promise<void> {
+    const violations: PasswordViolation[] = checkPassword(password, context, this.policy);
+    if (userId && this.policy.historySize > 0 && !violations.some((v) => v.rule === 'max_length')) {
+      const recent = await this.recentHashes(userId, manager);
+      if (await findReusedPassword(password, recent, (hash, pw) => this.hasher.verify(hash, pw))) {
+        violations.push(reusedPasswordViolation(this.policy.historySize));
+      }
+    }
+    if (violations.length > 0) {
+      throw new AppException(
+        ErrorCode.WeakPassword,
+        `The password breaks ${violations.length} rule(s) of the password policy.`,
+        {
+          errors: violations.map((v) => ({ field: 'password', message: v.message })),
+          extensions: { rules: violations.map((v) => v.rule) },
+        },
+      );
+    }
+  }
+
+  /** Sets a password (already checked) and remembers it for the history rule. */
+  async setPassword(userId: string, password: string, manager: EntityManager): Promise<void> {
+    const hash = await this.hasher.hash(password);
+    const now = new Date();
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(Credential)
+      .values({
+        userId,
+        passwordHash: hash,
+        passwordChangedAt: now,
+        failedAttempts: 0,
+        lockLevel: 0,
+        lockedUntil: null,
+      })
+      .orUpdate(['password_hash', 'password_changed_at', 'failed_attempts', 'lock_level', 'locked_until'], ['user_id'])
+      .execute();
+    await manager.getRepository(PasswordHistory).insert({ userId, passwordHash: hash });
+    const keep = Math.max(this.policy.historySize, 1);
+    await manager.query(
+      `DELETE FROM password_history WHERE user_id = $1 AND id NOT IN (
+         SELECT id FROM password_history WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2)`,
+      [userId, keep],
+    );
+  }
+
+  /** The stored hash, rehashed with the current parameters when they changed (at login). */
+  async rehashIfNeeded(credential: Credential, password: string, manager: EntityManager): Promise<void> {
+    if (!this.hasher.needsRehash(credential.passwordHash)) return;
+    const hash = await this.hasher.hash(password);
+    await manager.getRepository(Credential).update({ userId: credential.userId }, { passwordHash: hash });
+  }
+
+  /** With PASSWORD_MAX_AGE_DAYS set, a password older than that allows only a password change. */
+  passwordExpired(passwordChangedAt: Date, now = new Date()): boolean {
+    const days = this.config.passwords.maxAgeDays;
+    return days > 0 && now.getTime() - passwordChangedAt.getTime() > days * 86_400_000;
+  }
+
+  private async recentHashes(userId: string, manager?: EntityManager): Promise<string[]> {
+    const rows = await this.m(manager)
+      .getRepository(PasswordHistory)
+      .find({ where: { userId }, order: { createdAt: 'DESC' }, take: this.policy.historySize });
+    return rows.map((r) => r.passwordHash);
+  }
+}

@@ -1,0 +1,109 @@
+import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import jwt from 'jsonwebtoken';
+import type { AppConfig } from '../../common/config/app-config';
+import { InjectConfig } from '../../common/config/config.module';
+
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+  iat: number;
+  exp: number;
+  iss: string;
+  aud: string;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
+
+export interface ParsedRefreshToken {
+  sessionId: string;
+  generation: number;
+}
+
+const ALGORITHM = 'HS256';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Access tokens are HS256 JWTs; refresh tokens are `<session>.<generation>.<HMAC>` under a key of
+ * their own. Both are derived from the session's state, so the same generation always yields the
+ * same pair: concurrent refreshes within the grace window get identical tokens without the server
+ * ever storing a token (only SHA-256 of the current refresh token).
+ */
+@Injectable()
+export class TokenService {
+  private readonly accessKey: Buffer;
+  private readonly refreshKey: Buffer;
+
+  constructor(@InjectConfig() private readonly config: AppConfig) {
+    const derive = (info: string): Buffer =>
+      Buffer.from(hkdfSync('sha256', config.secrets.jwtSecret, 'bastion', info, 32));
+    this.accessKey = derive('access-token/v1');
+    this.refreshKey = derive('refresh-token/v1');
+  }
+
+  /** The pair for a session's current generation; `issuedAt` is when that generation was issued. */
+  pair(userId: string, sessionId: string, generation: number, issuedAt: Date): TokenPair {
+    const iat = Math.floor(issuedAt.getTime() / 1000);
+    const ttl = this.config.auth.accessTokenTtlSeconds;
+    const claims: AccessClaims = {
+      sub: userId,
+      sid: sessionId,
+      iat,
+      exp: iat + ttl,
+      iss: this.config.auth.issuer,
+      aud: this.config.auth.audience,
+    };
+    const accessToken = jwt.sign(claims, this.accessKey, { algorithm: ALGORITHM, noTimestamp: true });
+    const refreshToken = this.refreshToken(sessionId, generation);
+    return {
+      accessToken,
+      refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: Math.max(0, iat + ttl - Math.floor(Date.now() / 1000)),
+    };
+  }
+
+  /** Verifies signature (HS256 only: `none` and every other algorithm are refused), issuer, audience and expiry. */
+  verifyAccess(token: string): AccessClaims | null {
+    try {
+      const claims = jwt.verify(token, this.accessKey, {
+        algorithms: [ALGORITHM],
+        issuer: this.config.auth.issuer,
+        audience: this.config.auth.audience,
+        clockTolerance: 5,
+      }) as Partial<AccessClaims>;
+      if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || !UUID.test(claims.sid)) return null;
+      return claims as AccessClaims;
+    } catch {
+      return null;
+    }
+  }
+
+  refreshToken(sessionId: string, generation: number): string {
+    return `${sessionId}.${generation}.${this.mac(sessionId, generation)}`;
+  }
+
+  /** Parses and authenticates a refresh token; null for anything this server did not issue. */
+  parseRefresh(token: string): ParsedRefreshToken | null {
+    const parts = token.split('.');
+    if (parts.length !== 3 || !UUID.test(parts[0]) || !/^\d{1,9}$/.test(parts[1])) return null;
+    const generation = Number(parts[1]);
+    const expected = Buffer.from(this.mac(parts[0], generation));
+    const given = Buffer.from(parts[2]);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+    return { sessionId: parts[0], generation };
+  }
+
+  static hash(token: string): string {
+    return createHash('sha256').update(token).digest('hex');
+  }
+
+  private mac(sessionId: string, generation: number): string {
+    return createHmac('sha256', this.refreshKey).update(`${sessionId}.${generation}`).digest('base64url');
+  }
+}

@@ -1,0 +1,199 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsEmail,
+  IsIn,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+} from 'class-validator';
+import { PageDto, PageQueryDto } from '../../../common/pagination/pagination';
+import { USER_STATUSES, type User, type UserStatus } from '../../../users/entities/user.entity';
+import { type Role, ROLES } from '../../rbac/roles';
+
+const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+
+export class UserDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'jane.doe@example.com', description: 'Lower-cased.' })
+  email!: string;
+
+  @ApiProperty({ example: 'Jane' })
+  firstName!: string;
+
+  @ApiProperty({ example: 'Doe' })
+  lastName!: string;
+
+  @ApiProperty({ enum: USER_STATUSES, example: 'active' })
+  status!: UserStatus;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Why the status was last set.' })
+  statusReason!: string | null;
+
+  @ApiProperty({ enum: ROLES, isArray: true, example: ['trader'] })
+  roles!: Role[];
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  lastLoginAt!: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt!: string;
+}
+
+export function mapUser(user: User): UserDto {
+  return {
+    id: user.id,
+    email: user.email,
+    firstName: user.firstName,
+    lastName: user.lastName,
+    status: user.status,
+    statusReason: user.statusReason,
+    roles: user.roles as Role[],
+    lastLoginAt: user.lastLoginAt?.toISOString() ?? null,
+    createdAt: user.createdAt.toISOString(),
+    updatedAt: user.updatedAt.toISOString(),
+  };
+}
+
+export class UserPageDto extends PageDto(UserDto) {}
+
+export class GroupRefDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'Equities desk' })
+  name!: string;
+}
+
+export class MeDto extends UserDto {
+  @ApiProperty({ type: [GroupRefDto] })
+  groups!: GroupRefDto[];
+
+  @ApiProperty({
+    type: [String],
+    example: ['portfolios:read', 'trades:write'],
+    description: 'Effective permissions: roles (with inheritance) and groups.',
+  })
+  permissions!: string[];
+
+  @ApiProperty({
+    description: 'True when the password is past PASSWORD_MAX_AGE_DAYS: only a password change is allowed.',
+  })
+  passwordExpired!: boolean;
+}
+
+export class ListUsersQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: USER_STATUSES })
+  @IsOptional()
+  @IsIn(USER_STATUSES)
+  status?: UserStatus;
+
+  @ApiPropertyOptional({ enum: ROLES })
+  @IsOptional()
+  @IsIn(ROLES)
+  role?: Role;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Members of this group only.' })
+  @IsOptional()
+  @IsUUID()
+  group?: string;
+
+  @ApiPropertyOptional({ description: 'Case-insensitive text search on email and name.', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  q?: string;
+}
+
+export class CreateUserDto {
+  @ApiProperty({ example: 'sam.trader@example.com' })
+  @Transform(trim)
+  @IsEmail()
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ example: 'Sam' })
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  firstName!: string;
+
+  @ApiProperty({ example: 'Trader' })
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  lastName!: string;
+
+  @ApiProperty({ format: 'password', description: 'Initial password; must satisfy the password policy.' })
+  @IsString()
+  @MaxLength(1024)
+  password!: string;
+
+  @ApiPropertyOptional({
+    enum: ROLES,
+    isArray: true,
+    default: ['viewer'],
+    description: 'Only roles the caller may grant.',
+  })
+  @IsOptional()
+  @IsIn(ROLES, { each: true })
+  @ArrayUnique()
+  @ArrayMaxSize(ROLES.length)
+  roles?: Role[];
+}
+
+export class UpdateProfileDto {
+  @ApiPropertyOptional({ example: 'Jane' })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  firstName?: string;
+
+  @ApiPropertyOptional({ example: 'Doe' })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  lastName?: string;
+}
+
+export class SetRolesDto {
+  @ApiProperty({ enum: ROLES, isArray: true, example: ['trader', 'analyst'] })
+  @IsIn(ROLES, { each: true })
+  @ArrayUnique()
+  @ArrayMaxSize(ROLES.length)
+  roles!: Role[];
+}
+
+export const SETTABLE_STATUSES = ['active', 'inactive', 'suspended'] as const;
+
+export class SetStatusDto {
+  @ApiProperty({ enum: SETTABLE_STATUSES, description: '`pending` and `locked` are set by the system.' })
+  @IsIn(SETTABLE_STATUSES)
+  status!: (typeof SETTABLE_STATUSES)[number];
+
+  @ApiProperty({ example: 'Left the firm', maxLength: 500 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  reason!: string;
+}
+
+export class RevokedSessionsDto {
+  @ApiProperty({ example: 2, description: 'How many sessions were ended.' })
+  revoked!: number;
+}

@@ -1,0 +1,140 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { AppException } from '../../common/errors/app.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import type { Page } from '../../common/pagination/pagination';
+import type { Group } from '../../users/entities/group.entity';
+import type { User } from '../../users/entities/user.entity';
+import { ActivityService } from '../../users/services/activity.service';
+import { GroupsService, type GroupWithCount } from '../../users/services/groups.service';
+import { UsersService } from '../../users/services/users.service';
+import { AuditService } from '../audit/audit.service';
+import type { Principal } from '../auth/principal';
+import type { Permission } from '../rbac/permissions';
+
+/**
+ * Groups grant permissions, so managing one is granting: a caller may only create, change, delete
+ * or add members to groups whose permissions they hold themselves. Otherwise a manager could add
+ * themselves to a group that grants `users:manage-roles`.
+ */
+@Injectable()
+export class GroupAdminService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly groups: GroupsService,
+    private readonly users: UsersService,
+    private readonly activity: ActivityService,
+    private readonly audit: AuditService,
+  ) {}
+
+  list(page: { limit?: number; cursor?: string }): Promise<Page<GroupWithCount>> {
+    return this.groups.list(page);
+  }
+
+  async get(id: string): Promise<{ group: Group; members: User[] }> {
+    const group = await this.groups.getById(id);
+    const ids = await this.groups.memberIds(id);
+    const members = (await Promise.all(ids.map((userId) => this.users.findById(userId)))).filter(
+      (u): u is User => u !== null,
+    );
+    return { group, members };
+  }
+
+  async create(actor: Principal, data: { name: string; description?: string; permissions?: string[] }): Promise<Group> {
+    const permissions = data.permissions ?? [];
+    this.assertHolds(actor, permissions);
+    return this.dataSource.transaction(async (manager) => {
+      const group = await this.groups.create({ ...data, permissions }, manager);
+      await this.audit.record(manager, {
+        action: 'group.created',
+        targetType: 'group',
+        targetId: group.id,
+        details: { name: group.name, permissions },
+      });
+      return group;
+    });
+  }
+
+  async update(
+    actor: Principal,
+    id: string,
+    patch: { name?: string; description?: string; permissions?: string[] },
+  ): Promise<Group> {
+    return this.dataSource.transaction(async (manager) => {
+      const group = await this.groups.getById(id, manager);
+      this.assertHolds(actor, group.permissions);
+      if (patch.permissions) this.assertHolds(actor, patch.permissions);
+      const before = { name: group.name, description: group.description, permissions: [...group.permissions] };
+      const updated = await this.groups.update(group, patch, manager);
+      await this.audit.record(manager, {
+        action: 'group.updated',
+        targetType: 'group',
+        targetId: id,
+        details: { before, after: patch },
+      });
+      return updated;
+    });
+  }
+
+  async remove(actor: Principal, id: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const group = await this.groups.getById(id, manager);
+      this.assertHolds(actor, group.permissions);
+      const members = await this.groups.memberIds(id, manager);
+      await this.groups.remove(group, manager);
+      await this.audit.record(manager, {
+        action: 'group.deleted',
+        targetType: 'group',
+        targetId: id,
+        details: { name: group.name, permissions: group.permissions, members },
+      });
+    });
+  }
+
+  async addMember(actor: Principal, groupId: string, userId: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const group = await this.groups.getById(groupId, manager);
+      this.assertHolds(actor, group.permissions);
+      await this.users.getById(userId, manager);
+      if (!(await this.groups.addMember(groupId, userId, manager))) return;
+      await this.activity.record(
+        { userId, type: 'groups_changed', details: { added: { id: group.id, name: group.name } } },
+        manager,
+      );
+      await this.audit.record(manager, {
+        action: 'group.member_added',
+        targetType: 'group',
+        targetId: groupId,
+        details: { userId },
+      });
+    });
+  }
+
+  async removeMember(actor: Principal, groupId: string, userId: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const group = await this.groups.getById(groupId, manager);
+      this.assertHolds(actor, group.permissions);
+      if (!(await this.groups.removeMember(groupId, userId, manager))) throw AppException.notFound('group member');
+      await this.activity.record(
+        { userId, type: 'groups_changed', details: { removed: { id: group.id, name: group.name } } },
+        manager,
+      );
+      await this.audit.record(manager, {
+        action: 'group.member_removed',
+        targetType: 'group',
+        targetId: groupId,
+        details: { userId },
+      });
+    });
+  }
+
+  private assertHolds(actor: Principal, permissions: string[]): void {
+    const missing = permissions.filter((p) => !actor.permissions.has(p as Permission));
+    if (missing.length > 0) {
+      throw new AppException(ErrorCode.Forbidden, 'You may only manage groups whose permissions you hold yourself.', {
+        extensions: { missingPermissions: missing },
+      });
+    }
+  }
+}

@@ -1,0 +1,229 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { AppException } from '../../common/errors/app.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import type { Page } from '../../common/pagination/pagination';
+import type { User, UserStatus } from '../../users/entities/user.entity';
+import type { UserActivity } from '../../users/entities/user-activity.entity';
+import { ActivityService } from '../../users/services/activity.service';
+import { UsersService, type UserFilter } from '../../users/services/users.service';
+import { AuditService } from '../audit/audit.service';
+import type { Principal } from '../auth/principal';
+import { Credential } from '../credentials/credential.entity';
+import { CredentialsService } from '../credentials/credentials.service';
+import { canChangeRoles, canGrantRole, highestRank, isRole, type Role } from '../rbac/roles';
+import { SessionsService } from '../sessions/sessions.service';
+
+export interface CreateUserInput {
+  email: string;
+  firstName: string;
+  lastName: string;
+  password: string;
+  roles?: Role[];
+}
+
+/**
+ * Administration of users, with the rules that make it safe: nobody grants a role above their
+ * own, only super_admin grants admin or super_admin, nobody acts on a user who outranks them, and
+ * the last active super_admin cannot be removed. Every change is audited in its own transaction.
+ */
+@Injectable()
+export class UserAdminService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly credentials: CredentialsService,
+    private readonly sessions: SessionsService,
+    private readonly activity: ActivityService,
+    private readonly audit: AuditService,
+  ) {}
+
+  list(filter: UserFilter): Promise<Page<User>> {
+    return this.users.list(filter);
+  }
+
+  get(id: string): Promise<User> {
+    return this.users.getById(id);
+  }
+
+  async create(actor: Principal, input: CreateUserInput): Promise<User> {
+    const roles = input.roles ?? ['viewer'];
+    const refused = roles.filter((r) => !canGrantRole(actor.roles, r));
+    if (refused.length > 0) throw this.notGrantable(refused);
+    await this.credentials.assertAcceptable(input.password, input);
+    return this.dataSource.transaction(async (manager) => {
+      const user = await this.users.create(
+        { email: input.email, firstName: input.firstName, lastName: input.lastName, status: 'active', roles },
+        manager,
+      );
+      await this.credentials.setPassword(user.id, input.password, manager);
+      await this.audit.record(manager, {
+        action: 'user.created',
+        targetType: 'user',
+        targetId: user.id,
+        details: { email: user.email, roles },
+      });
+      return user;
+    });
+  }
+
+  async updateProfile(actor: Principal, id: string, patch: { firstName?: string; lastName?: string }): Promise<User> {
+    return this.dataSource.transaction(async (manager) => {
+      const user = await this.users.getById(id, manager);
+      if (actor.userId !== id) this.assertOutranks(actor, user);
+      const changes = Object.fromEntries(
+        Object.entries(patch).filter(([k, v]) => v !== undefined && user[k as keyof User] !== v),
+      );
+      if (Object.keys(changes).length === 0) return user;
+      const before = Object.fromEntries(Object.keys(changes).map((k) => [k, user[k as keyof User]]));
+      const updated = await this.users.update(user, changes, manager);
+      await this.activity.record(
+        { userId: id, type: 'profile_updated', details: { fields: Object.keys(changes) } },
+        manager,
+      );
+      await this.audit.record(manager, {
+        action: 'user.profile_updated',
+        targetType: 'user',
+        targetId: id,
+        details: { before, after: changes },
+      });
+      return updated;
+    });
+  }
+
+  async setRoles(actor: Principal, id: string, roles: Role[]): Promise<User> {
+    return this.dataSource.transaction(async (manager) => {
+      const user = await this.users.getById(id, manager);
+      const current = user.roles.filter(isRole);
+      if (!canChangeRoles(actor.roles, current, roles)) {
+        const changed = [...roles.filter((r) => !current.includes(r)), ...current.filter((r) => !roles.includes(r))];
+        throw this.notGrantable(
+          changed.filter((r) => !canGrantRole(actor.roles, r)),
+          highestRank(current) > highestRank(actor.roles),
+        );
+      }
+      if (current.includes('super_admin') && !roles.includes('super_admin'))
+        await this.assertNotLastSuperAdmin(user, manager);
+      const updated = await this.users.update(user, { roles }, manager);
+      await this.activity.record(
+        { userId: id, type: 'roles_changed', details: { before: current, after: roles } },
+        manager,
+      );
+      await this.audit.record(manager, {
+        action: 'user.roles_changed',
+        targetType: 'user',
+        targetId: id,
+        details: { before: current, after: roles },
+      });
+      return updated;
+    });
+  }
+
+  async setStatus(
+    actor: Principal,
+    id: string,
+    status: Extract<UserStatus, 'active' | 'inactive' | 'suspended'>,
+    reason: string,
+  ): Promise<User> {
+    return this.dataSource.transaction(async (manager) => {
+      const user = await this.users.getById(id, manager);
+      this.assertOutranks(actor, user);
+      if (status !== 'active' && user.roles.includes('super_admin') && user.status === 'active') {
+        await this.assertNotLastSuperAdmin(user, manager);
+      }
+      const before = user.status;
+      const updated = await this.users.update(user, { status, statusReason: reason }, manager);
+      if (status === 'active')
+        await manager
+          .getRepository(Credential)
+          .update({ userId: id }, { failedAttempts: 0, lockLevel: 0, lockedUntil: null });
+      const ended = status === 'active' ? 0 : await this.sessions.revokeAll(id, `status_${status}`, manager);
+      await this.activity.record(
+        { userId: id, type: 'status_changed', details: { before, after: status, reason } },
+        manager,
+      );
+      await this.audit.record(manager, {
+        action: 'user.status_changed',
+        targetType: 'user',
+        targetId: id,
+        details: { before, after: status, reason, sessionsEnded: ended },
+      });
+      return updated;
+    });
+  }
+
+  async unlock(actor: Principal, id: string): Promise<User> {
+    return this.dataSource.transaction(async (manager) => {
+      const user = await this.users.getById(id, manager);
+      this.assertOutranks(actor, user);
+      await manager
+        .getRepository(Credential)
+        .update({ userId: id }, { failedAttempts: 0, lockLevel: 0, lockedUntil: null });
+      const updated =
+        user.status === 'locked'
+          ? await this.users.update(user, { status: 'active', statusReason: null }, manager)
+          : user;
+      await this.activity.record({ userId: id, type: 'account_unlocked', details: {} }, manager);
+      await this.audit.record(manager, {
+        action: 'user.unlocked',
+        targetType: 'user',
+        targetId: id,
+        details: { previousStatus: user.status },
+      });
+      return updated;
+    });
+  }
+
+  async revokeSessions(actor: Principal, id: string): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const user = await this.users.getById(id, manager);
+      if (actor.userId !== id) this.assertOutranks(actor, user);
+      const ended = await this.sessions.revokeAll(id, 'revoked_by_admin', manager);
+      await this.activity.record(
+        { userId: id, type: 'session_revoked', details: { count: ended, by: actor.userId } },
+        manager,
+      );
+      await this.audit.record(manager, {
+        action: 'user.sessions_revoked',
+        targetType: 'user',
+        targetId: id,
+        details: { count: ended },
+      });
+      return ended;
+    });
+  }
+
+  async activityOf(id: string, page: { limit?: number; cursor?: string }): Promise<Page<UserActivity>> {
+    await this.users.getById(id);
+    return this.activity.list(id, page);
+  }
+
+  private assertOutranks(actor: Principal, user: User): void {
+    const targetRank = highestRank(user.roles.filter(isRole));
+    if (actor.userId !== user.id && targetRank > highestRank(actor.roles)) {
+      throw new AppException(ErrorCode.Forbidden, 'You may not act on a user who holds a higher role than yours.');
+    }
+  }
+
+  private async assertNotLastSuperAdmin(user: User, manager: EntityManager): Promise<void> {
+    // Serialise concurrent demotions so two admins cannot each remove "the other" last one.
+    await manager.query('SELECT pg_advisory_xact_lock(7238163002)');
+    if ((await this.users.countActiveWithRole('super_admin', user.id, manager)) === 0) {
+      throw new AppException(
+        ErrorCode.LastSuperAdmin,
+        'This is the last active super_admin; appoint another one first.',
+      );
+    }
+  }
+
+  private notGrantable(roles: Role[], outranked = false): AppException {
+    return new AppException(
+      ErrorCode.RoleNotGrantable,
+      outranked
+        ? 'You may not change the roles of a user who holds a higher role than yours.'
+        : `You may not grant or remove: ${roles.join(', ')}. Nobody grants a role above their own; only super_admin grants admin or super_admin.`,
+      { extensions: { roles } },
+    );
+  }
+}

@@ -1,0 +1,141 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { PageQueryDto } from '../../common/pagination/pagination';
+import { ApiProblems } from '../../common/openapi/api-problems.decorator';
+import type { Principal } from '../auth/principal';
+import { ActivityPageDto, mapActivity } from '../me/me.dto';
+import { Authenticated, CurrentPrincipal } from '../rbac/authenticated.decorator';
+import {
+  CreateUserDto,
+  ListUsersQueryDto,
+  mapUser,
+  RevokedSessionsDto,
+  SetRolesDto,
+  SetStatusDto,
+  UpdateProfileDto,
+  UserDto,
+  UserPageDto,
+} from './dto/user.dto';
+import { UserAdminService } from './user-admin.service';
+
+const UUID = new ParseUUIDPipe();
+
+@ApiTags('users')
+@Controller({ path: 'users', version: '1' })
+export class UsersController {
+  constructor(private readonly admin: UserAdminService) {}
+
+  @Get()
+  @Authenticated('users:read')
+  @ApiOperation({
+    summary: 'List users',
+    description: 'Newest first; filter by status, role, group and text (email, name).',
+  })
+  @ApiOkResponse({ type: UserPageDto })
+  @ApiProblems(400)
+  async list(@Query() query: ListUsersQueryDto): Promise<UserPageDto> {
+    const page = await this.admin.list({ ...query, groupId: query.group });
+    return { items: page.items.map(mapUser), nextCursor: page.nextCursor };
+  }
+
+  @Post()
+  @Authenticated('users:create')
+  @ApiOperation({
+    summary: 'Create a user',
+    description: 'Active at once, with an initial password. Only roles the caller may grant.',
+  })
+  @ApiCreatedResponse({ type: UserDto })
+  @ApiProblems(400, 409)
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateUserDto): Promise<UserDto> {
+    return mapUser(await this.admin.create(principal, body));
+  }
+
+  @Get(':id')
+  @Authenticated('users:read')
+  @ApiOperation({ summary: 'Get a user' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiProblems(400, 404)
+  async get(@Param('id', UUID) id: string): Promise<UserDto> {
+    return mapUser(await this.admin.get(id));
+  }
+
+  @Patch(':id')
+  @Authenticated('users:update')
+  @ApiOperation({ summary: "Update a user's profile" })
+  @ApiOkResponse({ type: UserDto })
+  @ApiProblems(400, 404)
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UUID) id: string,
+    @Body() body: UpdateProfileDto,
+  ): Promise<UserDto> {
+    return mapUser(await this.admin.updateProfile(principal, id, body));
+  }
+
+  @Put(':id/roles')
+  @Authenticated('users:manage-roles')
+  @ApiOperation({
+    summary: "Replace a user's roles",
+    description:
+      'Nobody grants or removes a role above their own; only super_admin grants admin or super_admin; the last active super_admin keeps the role (409). Takes effect on the user\u2019s next request.',
+  })
+  @ApiOkResponse({ type: UserDto })
+  @ApiProblems(400, 404, 409)
+  async setRoles(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UUID) id: string,
+    @Body() body: SetRolesDto,
+  ): Promise<UserDto> {
+    return mapUser(await this.admin.setRoles(principal, id, body.roles));
+  }
+
+  @Post(':id/status')
+  @HttpCode(200)
+  @Authenticated('users:manage-status')
+  @ApiOperation({
+    summary: "Set a user's status, with a reason",
+    description:
+      'Suspending or deactivating ends every session of the user at once. Activating also approves a pending registration.',
+  })
+  @ApiOkResponse({ type: UserDto })
+  @ApiProblems(400, 404, 409)
+  async setStatus(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UUID) id: string,
+    @Body() body: SetStatusDto,
+  ): Promise<UserDto> {
+    return mapUser(await this.admin.setStatus(principal, id, body.status, body.reason));
+  }
+
+  @Post(':id/unlock')
+  @HttpCode(200)
+  @Authenticated('users:manage-status')
+  @ApiOperation({ summary: 'Unlock an account locked by failed logins' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiProblems(400, 404)
+  async unlock(@CurrentPrincipal() principal: Principal, @Param('id', UUID) id: string): Promise<UserDto> {
+    return mapUser(await this.admin.unlock(principal, id));
+  }
+
+  @Delete(':id/sessions')
+  @Authenticated('sessions:manage')
+  @ApiOperation({ summary: 'End every session of a user' })
+  @ApiOkResponse({ type: RevokedSessionsDto })
+  @ApiProblems(400, 404)
+  async revokeSessions(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UUID) id: string,
+  ): Promise<RevokedSessionsDto> {
+    return { revoked: await this.admin.revokeSessions(principal, id) };
+  }
+
+  @Get(':id/activity')
+  @Authenticated('users:read-activity')
+  @ApiOperation({ summary: "A user's activity", description: 'Newest first.' })
+  @ApiOkResponse({ type: ActivityPageDto })
+  @ApiProblems(400, 404)
+  async activity(@Param('id', UUID) id: string, @Query() query: PageQueryDto): Promise<ActivityPageDto> {
+    const page = await this.admin.activityOf(id, query);
+    return { items: page.items.map(mapActivity), nextCursor: page.nextCursor };
+  }
+}

@@ -1,0 +1,47 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+export const ACTIVITY_TYPES = [
+  'login',
+  'login_failed',
+  'logout',
+  'token_refreshed',
+  'refresh_token_reused',
+  'password_changed',
+  'profile_updated',
+  'status_changed',
+  'roles_changed',
+  'groups_changed',
+  'account_locked',
+  'account_unlocked',
+  'session_revoked',
+  'registered',
+] as const;
+export type ActivityType = (typeof ACTIVITY_TYPES)[number];
+
+/** Something that happened to or was done by a user, shown to them and to administrators. */
+@Entity('user_activities')
+export class UserActivity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column('uuid')
+  userId!: string;
+
+  @Column({ type: 'text' })
+  type!: ActivityType;
+
+  @Column({ type: 'text', nullable: true })
+  ip!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  userAgent!: string | null;
+
+  @Column({ type: 'uuid', nullable: true })
+  apiKeyId!: string | null;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  details!: Record<string, unknown>;
+
+  @Column({ type: 'timestamptz', default: () => 'now()' })
+  occurredAt!: Date;
+}

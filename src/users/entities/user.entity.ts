@@ -1,0 +1,39 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export const USER_STATUSES = ['active', 'inactive', 'suspended', 'pending', 'locked'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+/** A person who can sign in. Emails are stored lower-cased: they compare case-insensitively. */
+@Entity('users')
+export class User {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ type: 'varchar', length: 254 })
+  email!: string;
+
+  @Column({ type: 'varchar', length: 100, default: '' })
+  firstName!: string;
+
+  @Column({ type: 'varchar', length: 100, default: '' })
+  lastName!: string;
+
+  @Column({ type: 'text', default: 'active' })
+  status!: UserStatus;
+
+  @Column({ type: 'text', nullable: true })
+  statusReason!: string | null;
+
+  /** Role names; the security module owns their meaning. */
+  @Column({ type: 'text', array: true, default: () => "'{viewer}'" })
+  roles!: string[];
+
+  @Column({ type: 'timestamptz', nullable: true })
+  lastLoginAt!: Date | null;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,144 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { type DataSource, type EntityManager } from 'typeorm';
+import { AppException } from '../../common/errors/app.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
+import { User, type UserStatus } from '../entities/user.entity';
+
+export interface NewUser {
+  email: string;
+  firstName: string;
+  lastName: string;
+  status: UserStatus;
+  roles: string[];
+}
+
+export interface UserFilter {
+  status?: UserStatus;
+  role?: string;
+  groupId?: string;
+  /** Case-insensitive substring of email, first or last name. */
+  q?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** The user as stored, plus the groups they belong to and what those groups grant. */
+export interface UserWithGroups {
+  user: User;
+  groups: { id: string; name: string }[];
+  groupPermissions: string[];
+}
+
+export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+
+/**
+ * Users as data: creation, lookup, listing and the changes the security module decides on.
+ * Every method takes the caller's EntityManager when it runs inside a transaction.
+ */
+@Injectable()
+export class UsersService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private m(manager?: EntityManager): EntityManager {
+    return manager ?? this.dataSource.manager;
+  }
+
+  async create(data: NewUser, manager?: EntityManager): Promise<User> {
+    const repo = this.m(manager).getRepository(User);
+    const email = normalizeEmail(data.email);
+    if (await repo.exists({ where: { email } })) {
+      throw new AppException(ErrorCode.EmailTaken, 'A user with this email already exists.', {
+        errors: [{ field: 'email', message: 'email is already registered' }],
+      });
+    }
+    return repo.save(repo.create({ ...data, email }));
+  }
+
+  findById(id: string, manager?: EntityManager): Promise<User | null> {
+    return this.m(manager).getRepository(User).findOneBy({ id });
+  }
+
+  async getById(id: string, manager?: EntityManager): Promise<User> {
+    const user = await this.findById(id, manager);
+    if (!user) throw AppException.notFound('user');
+    return user;
+  }
+
+  findByEmail(email: string, manager?: EntityManager): Promise<User | null> {
+    return this.m(manager)
+      .getRepository(User)
+      .findOneBy({ email: normalizeEmail(email) });
+  }
+
+  count(manager?: EntityManager): Promise<number> {
+    return this.m(manager).getRepository(User).count();
+  }
+
+  async update(
+    user: User,
+    patch: Partial<Pick<User, 'firstName' | 'lastName' | 'status' | 'statusReason' | 'roles' | 'lastLoginAt'>>,
+    manager?: EntityManager,
+  ): Promise<User> {
+    Object.assign(user, patch);
+    return this.m(manager).getRepository(User).save(user);
+  }
+
+  /** Active users holding `role`, other than `exceptUserId`: guards "the last super_admin". */
+  async countActiveWithRole(role: string, exceptUserId: string, manager?: EntityManager): Promise<number> {
+    return this.m(manager)
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .where(':role = ANY(u.roles)', { role })
+      .andWhere(`u.status = 'active'`)
+      .andWhere('u.id <> :id', { id: exceptUserId })
+      .getCount();
+  }
+
+  async withGroups(user: User, manager?: EntityManager): Promise<UserWithGroups> {
+    const rows = await this.m(manager).query<{ id: string; name: string; permissions: string[] }[]>(
+      `SELECT g.id, g.name, g.permissions FROM group_members gm JOIN groups g ON g.id = gm.group_id
+        WHERE gm.user_id = $1 ORDER BY g.name`,
+      [user.id],
+    );
+    return {
+      user,
+      groups: rows.map((r) => ({ id: r.id, name: r.name })),
+      groupPermissions: [...new Set(rows.flatMap((r) => r.permissions))].sort(),
+    };
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id). */
+  async list(filter: UserFilter): Promise<Page<User>> {
+    const limit = filter.limit ?? DEFAULT_PAGE_SIZE;
+    const qb = this.dataSource.getRepository(User).createQueryBuilder('u');
+    if (filter.status) qb.andWhere('u.status = :status', { status: filter.status });
+    if (filter.role) qb.andWhere(':role = ANY(u.roles)', { role: filter.role });
+    if (filter.groupId) {
+      qb.andWhere('EXISTS (SELECT 1 FROM group_members gm WHERE gm.user_id = u.id AND gm.group_id = :groupId)', {
+        groupId: filter.groupId,
+      });
+    }
+    if (filter.q) {
+      const like = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      qb.andWhere(
+        "(u.email LIKE :like OR lower(u.first_name) LIKE :like OR lower(u.last_name) LIKE :like OR lower(u.first_name || ' ' || u.last_name) LIKE :like)",
+        { like },
+      );
+    }
+    const after = decodeCursor(filter.cursor);
+    if (after) qb.andWhere('(u.created_at, u.id) < (:k, :id)', { k: after.k, id: after.id });
+    const rows = await qb
+      .orderBy('u.created_at', 'DESC')
+      .addOrderBy('u.id', 'DESC')
+      .limit(limit + 1)
+      .getMany();
+    return toPage(
+      rows,
+      limit,
+      (u) => ({ k: u.createdAt.toISOString(), id: u.id }),
+      (u) => u,
+    );
+  }
+}
