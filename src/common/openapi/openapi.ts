@@ -48,7 +48,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     extraModels: [ProblemDto],
     operationIdFactory: (controllerKey, methodKey, version) => {
       const base = `${lowerFirst(controllerKey.replace(/Controller$/, ''))}_${methodKey}`;
-      return version && version !== '1' ? `${base}_v${version}` : base;
+      const v = version?.replace(/^v/, '');
+      return v && v !== '1' ? `${base}_v${v}` : base;
     },
   });
   addCommonProblems(document);

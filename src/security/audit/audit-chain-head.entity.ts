@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
  * The single row (id 1) naming the newest audit entry: its `seq` and `hash`. Appends lock it
@@ -7,6 +7,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
  * so deleting the newest entries is detected too.
  */
 @Entity('audit_chain_head')
+@Check('audit_chain_head_single_row', 'id = 1')
 export class AuditChainHead {
   @PrimaryColumn({ type: 'smallint' })
   id!: number;

@@ -1,19 +1,21 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import type { AuditActorType, AuditOutcome } from './audit-chain';
 
 /**
  * One row of the append-only audit log (table `audit_events`, created by migration
  * `AuditLog1795870000100`). Rows are written only by `AuditService` and never updated or deleted:
- * the database refuses both. The id is generated in code, not by the column default, because it
- * is part of the hashed content.
+ * the database refuses both. `AuditService` assigns the id in code rather than leaving it to the
+ * column default, because the id is part of the hashed content.
  */
 @Entity('audit_events')
+@Check('audit_events_actor_type_check', "actor_type IN ('user', 'api_key', 'system')")
+@Check('audit_events_outcome_check', "outcome IN ('success', 'failure', 'denied')")
 @Index('audit_events_actor_id_idx', ['actorId'])
 @Index('audit_events_action_idx', ['action'])
 @Index('audit_events_target_idx', ['targetType', 'targetId'])
 @Index('audit_events_occurred_at_idx', ['occurredAt'])
 export class AuditEvent {
-  @PrimaryColumn({ type: 'uuid', default: () => 'gen_random_uuid()' })
+  @PrimaryGeneratedColumn('uuid')
   id!: string;
 
   /** Position in the chain; bigint, so a decimal string in TypeScript. */

@@ -1,4 +1,5 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { User } from '../../users/entities/user.entity';
 
 /** A user's password hash and the lockout state that guards it. */
 @Entity('credentials')
@@ -9,7 +10,7 @@ export class Credential {
   @Column({ type: 'text' })
   passwordHash!: string;
 
-  @Column({ type: 'timestamptz' })
+  @Column({ type: 'timestamptz', default: () => 'now()' })
   passwordChangedAt!: Date;
 
   /** Consecutive failures since the last success or lock. */
@@ -22,4 +23,8 @@ export class Credential {
 
   @Column({ type: 'timestamptz', nullable: true })
   lockedUntil!: Date | null;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'credentials_user_id_fkey' })
+  user?: User;
 }

@@ -1,7 +1,9 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { User } from '../../users/entities/user.entity';
 
 /** Hashes of earlier passwords, so a change can refuse the last few. */
 @Entity('password_history')
+@Index('password_history_user_idx', { synchronize: false }) // (user_id, created_at DESC): declared in the migration
 export class PasswordHistory {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -14,4 +16,8 @@ export class PasswordHistory {
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'password_history_user_id_fkey' })
+  user?: User;
 }

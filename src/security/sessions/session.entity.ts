@@ -1,10 +1,12 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { User } from '../../users/entities/user.entity';
 
 /**
  * A signed-in device. The refresh token is never stored: only the SHA-256 of the current one and
  * its generation, which rotates on every refresh.
  */
 @Entity('sessions')
+@Index('sessions_user_active_idx', { synchronize: false }) // partial: WHERE revoked_at IS NULL, declared in the migration
 export class Session {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -31,7 +33,7 @@ export class Session {
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;
 
-  @Column({ type: 'timestamptz' })
+  @Column({ type: 'timestamptz', default: () => 'now()' })
   lastSeenAt!: Date;
 
   @Column({ type: 'timestamptz' })
@@ -45,4 +47,8 @@ export class Session {
 
   @Column({ type: 'text', nullable: true })
   revokedReason!: string | null;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'sessions_user_id_fkey' })
+  user?: User;
 }

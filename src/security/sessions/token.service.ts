@@ -58,7 +58,7 @@ export class TokenService {
       iss: this.config.auth.issuer,
       aud: this.config.auth.audience,
     };
-    const accessToken = jwt.sign(claims, this.accessKey, { algorithm: ALGORITHM, noTimestamp: true });
+    const accessToken = jwt.sign(claims, this.accessKey, { algorithm: ALGORITHM }); // keeps our iat: same generation, same token
     const refreshToken = this.refreshToken(sessionId, generation);
     return {
       accessToken,

@@ -1,7 +1,8 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /** A set of users: the unit permissions are granted to and portfolios are shared with. */
 @Entity('groups')
+@Index('groups_name_key', { synchronize: false }) // unique on lower(name): declared in the migration
 export class Group {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

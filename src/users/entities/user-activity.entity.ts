@@ -1,4 +1,5 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { User } from './user.entity';
 
 export const ACTIVITY_TYPES = [
   'login',
@@ -20,6 +21,7 @@ export type ActivityType = (typeof ACTIVITY_TYPES)[number];
 
 /** Something that happened to or was done by a user, shown to them and to administrators. */
 @Entity('user_activities')
+@Index('user_activities_user_idx', { synchronize: false }) // (user_id, occurred_at DESC, id DESC): declared in the migration
 export class UserActivity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -44,4 +46,8 @@ export class UserActivity {
 
   @Column({ type: 'timestamptz', default: () => 'now()' })
   occurredAt!: Date;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'user_activities_user_id_fkey' })
+  user?: User;
 }
