@@ -3,9 +3,13 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
+import { AppModule } from '../app.module';
+import { BootstrapAdminService } from '../security/bootstrap/bootstrap-admin.service';
+import { UsersService } from '../users/services/users.service';
 import { buildOfflineOpenApiDocument } from '../app.setup';
-import { buildConfig, ConfigError, loadConfig, parseEnv } from '../common/config/app-config';
+import { buildConfig, loadConfig, parseEnv } from '../common/config/app-config';
 import { loadEnvFile } from '../common/config/load-env-file';
 import { dataSourceOptions } from '../common/database/data-source-options';
 import { startDatabaseRuntime } from '../common/database/database-runtime';
@@ -18,6 +22,9 @@ const USAGE = `Bastion command line
   npm run cli -- migrate:revert       undo the last applied migration
   npm run cli -- migrate:status       list migrations and whether each is applied
   npm run cli -- openapi [file]       write the OpenAPI document (default: openapi.json)
+  npm run cli -- create-admin --email EMAIL
+                                      create a super_admin; the password comes from
+                                      BASTION_ADMIN_PASSWORD, or is generated and shown once
 
 Settings come from the environment and .env, as for the server.`;
 
@@ -55,6 +62,7 @@ const commands: Record<string, Command> = {
       );
       for (const m of ds.migrations) console.log(`${applied.has(m.name!) ? '[x]' : '[ ]'} ${m.name}`);
     }),
+  'create-admin': createAdmin,
   openapi: async ([file = 'openapi.json']) => {
     // Scanning needs no database and no secrets: throwaway ones keep DATA_DIR untouched.
     const config = buildConfig(parseEnv({ ...process.env, LOG_LEVEL: 'silent' }), {
@@ -67,6 +75,35 @@ const commands: Record<string, Command> = {
     console.log(`wrote ${resolve(file)} (${Object.keys(document.paths).length} paths)`);
   },
 };
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+async function createAdmin(args: string[]): Promise<void> {
+  const email = flag(args, 'email');
+  if (!email) throw new Error('create-admin needs --email EMAIL');
+  const generated = !process.env.BASTION_ADMIN_PASSWORD;
+  const password = process.env.BASTION_ADMIN_PASSWORD ?? randomBytes(18).toString('base64url');
+  const base = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  const runtime = await startDatabaseRuntime(base);
+  // On an empty database the start-up bootstrap creates exactly this administrator.
+  const config = { ...runtime.config, bootstrap: { adminEmail: email, adminPassword: password } };
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: ['error', 'warn'] });
+  try {
+    const bootstrap = app.get(BootstrapAdminService);
+    if (bootstrap.createdOnStart?.email !== email.toLowerCase()) {
+      if (await app.get(UsersService).findByEmail(email)) throw new Error(`${email} already exists; nothing changed`);
+      await bootstrap.createAdmin(email, password);
+    }
+    console.log(`created super_admin ${email}`);
+    if (generated) console.log(`password (shown once): ${password}`);
+  } finally {
+    await app.close();
+    await runtime.stop();
+  }
+}
 
 async function main(): Promise<void> {
   loadEnvFile();
@@ -82,7 +119,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    console.error(err instanceof ConfigError ? err.message : err);
+    console.error(err instanceof Error ? `error: ${err.message}` : err);
     process.exit(1);
   },
 );

@@ -17,6 +17,8 @@ import { CredentialsService } from '../credentials/credentials.service';
 @Injectable()
 export class BootstrapAdminService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Bootstrap');
+  /** The administrator this start created, if the database was empty. */
+  createdOnStart: User | null = null;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -40,6 +42,7 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
     const generated = adminPassword === undefined;
     const password = adminPassword ?? randomBytes(18).toString('base64url');
     const created = await this.createFirstAdmin(email, password);
+    this.createdOnStart = created;
     if (created && generated) {
       process.stdout.write(
         `\n  Bastion created the first administrator (shown once, not logged):\n    email:    ${email}\n    password: ${password}\n  Sign in and change it with POST /api/v1/me/password.\n\n`,
