@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 
 import { EventEmitterModule } from '@nestjs/event-emitter';
+import { ApiModule } from './api/api.module';
 import type { AppConfig } from './common/config/app-config';
 import { ConfigModule } from './common/config/config.module';
 import { CommonModule } from './common/common.module';
@@ -8,6 +9,7 @@ import { DatabaseModule } from './common/database/database.module';
 import { ENTITIES } from './entities';
 import { SecurityModule } from './security/security.module';
 import { SystemModule } from './system/system.module';
+import { TradingModule } from './trading/trading.module';
 import { UsersModule } from './users/users.module';
 
 /** A module to add beside the application's own (tests use it for probe routes). */
@@ -27,6 +29,9 @@ export class AppModule {
         SystemModule,
         UsersModule,
         SecurityModule,
+        TradingModule,
+        // Last of the application's modules: it reads every route the others declare.
+        ApiModule,
         ...extraImports,
       ],
     };

@@ -1,17 +1,32 @@
-import { Module } from '@nestjs/common';
+import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { UsersModule } from '../users/users.module';
+import { ApiKey } from './api-keys/api-key.entity';
+import { ApiKeysController } from './api-keys/api-keys.controller';
+import { ApiKeysService } from './api-keys/api-keys.service';
 import { AuditModule } from './audit/audit.module';
+import { IpFilterMiddleware } from './ip-rules/ip-filter.middleware';
+import { IpRule } from './ip-rules/ip-rule.entity';
+import { IpRulesController } from './ip-rules/ip-rules.controller';
+import { IpRulesService } from './ip-rules/ip-rules.service';
+import { RateLimitService } from './rate-limit/rate-limit.service';
+import { SecurityEvent } from './threats/security-event.entity';
+import { SecurityEventsController } from './threats/security-events.controller';
+import { SecurityEventsService } from './threats/security-events.service';
+import { ThreatDetectionService } from './threats/threat-detection.service';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
 import { BootstrapAdminService } from './bootstrap/bootstrap-admin.service';
 import { Credential } from './credentials/credential.entity';
 import { CredentialsService } from './credentials/credentials.service';
+import { EncryptionService, encryptionProviders } from './crypto/encryption.service';
 import { PasswordHistory } from './credentials/password-history.entity';
 import { AccountService } from './me/account.service';
 import { MeController } from './me/me.controller';
+import { MfaController } from './mfa/mfa.controller';
+import { MfaService } from './mfa/mfa.service';
 import { RolesController } from './rbac/roles.controller';
 import { Session } from './sessions/session.entity';
 import { SessionsService } from './sessions/sessions.service';
@@ -26,8 +41,22 @@ import { UsersController } from './users-admin/users.controller';
  * global guard (deny by default), the audit log, and the HTTP API over users and groups.
  */
 @Module({
-  imports: [UsersModule, AuditModule, TypeOrmModule.forFeature([Credential, PasswordHistory, Session])],
-  controllers: [AuthController, MeController, UsersController, GroupsController, RolesController],
+  imports: [
+    UsersModule,
+    AuditModule,
+    TypeOrmModule.forFeature([Credential, PasswordHistory, Session, ApiKey, IpRule, SecurityEvent]),
+  ],
+  controllers: [
+    AuthController,
+    MeController,
+    MfaController,
+    UsersController,
+    GroupsController,
+    RolesController,
+    ApiKeysController,
+    IpRulesController,
+    SecurityEventsController,
+  ],
   providers: [
     TokenService,
     CredentialsService,
@@ -37,8 +66,32 @@ import { UsersController } from './users-admin/users.controller';
     UserAdminService,
     GroupAdminService,
     BootstrapAdminService,
+    ApiKeysService,
+    IpRulesService,
+    RateLimitService,
+    SecurityEventsService,
+    ThreatDetectionService,
+    ...encryptionProviders,
+    MfaService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [AuditModule, SessionsService, TokenService, BootstrapAdminService],
+  exports: [
+    AuditModule,
+    SessionsService,
+    TokenService,
+    BootstrapAdminService,
+    EncryptionService,
+    MfaService,
+    ApiKeysService,
+    SecurityEventsService,
+  ],
 })
-export class SecurityModule {}
+export class SecurityModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    // IP rules and the per-IP limit apply to everything but the liveness and readiness probes.
+    consumer
+      .apply(IpFilterMiddleware)
+      .exclude({ path: 'health/{*splat}', method: RequestMethod.ALL })
+      .forRoutes('{*splat}');
+  }
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { envSchema, type Env } from './config.schema';
+import { type DeprecatedApiVersion, envSchema, type Env } from './config.schema';
 
 export type RuntimeMode = 'embedded' | 'cluster';
 
@@ -28,10 +28,26 @@ export interface AppConfig {
     migrationsRun: boolean;
   };
   redisUrl?: string;
+  /** Prepended to every Redis key, so several deployments (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
   secrets: { jwtSecret: Buffer; masterKey: Buffer; source: 'environment' | 'data-dir' | 'provided' };
   bootstrap: { adminEmail?: string; adminPassword?: string };
   registrationMode: Env['REGISTRATION_MODE'];
   health: { heapLimitBytes: number; diskMinFreeBytes: number };
+  /** API versions answered with Deprecation/Sunset/Link headers, and where their migration notes are. */
+  versioning: { deprecated: DeprecatedApiVersion[]; migrationNotesUrl: string };
+  /** Who may scrape /metrics: a bearer token and/or client address ranges (loopback only when neither). */
+  metrics: { token?: string; allowIps: string[] };
+  rateLimit: { ipPerMinute: number; authPerMinute: number; userPerMinute: number; keyTiers: Record<string, number> };
+  ipRules: { allow: string[]; deny: string[] };
+  threats: {
+    windowSeconds: number;
+    bruteForceFailures: number;
+    stuffingAccounts: number;
+    mfaFailures: number;
+    forbiddenBurst: number;
+    blockSeconds: number;
+  };
   auth: {
     accessTokenTtlSeconds: number;
     sessionIdleSeconds: number;
@@ -41,6 +57,8 @@ export interface AppConfig {
     audience: string;
   };
   lockout: { threshold: number; baseSeconds: number; maxSeconds: number };
+  /** Roles whose users must have MFA active before they can do anything but enrol. */
+  mfa: { requiredRoles: string[] };
   passwords: {
     minLength: number;
     maxLength: number;
@@ -68,7 +86,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       result.error.issues.map((issue) => {
         const name = issue.path.join('.') || '(environment)';
         const given = typeof issue.path[0] === 'string' ? cleaned[issue.path[0]] : undefined;
-        const shown = given === undefined || /SECRET|KEY|PASSWORD|URL/.test(name) ? '' : ` (got "${given}")`;
+        const shown =
+          given === undefined || /SECRET|KEY|PASSWORD|URL|METRICS_TOKEN/.test(name) ? '' : ` (got "${given}")`;
         return `${name} ${issue.message}${shown}`;
       }),
     );
@@ -109,12 +128,30 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
       migrationsRun: env.MIGRATIONS_RUN,
     },
     redisUrl: env.REDIS_URL,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
     secrets,
     bootstrap: { adminEmail: env.BOOTSTRAP_ADMIN_EMAIL, adminPassword: env.BOOTSTRAP_ADMIN_PASSWORD },
     registrationMode: env.REGISTRATION_MODE,
     health: {
       heapLimitBytes: env.HEALTH_HEAP_LIMIT_MB * 1024 * 1024,
       diskMinFreeBytes: env.HEALTH_DISK_MIN_FREE_MB * 1024 * 1024,
+    },
+    versioning: { deprecated: env.DEPRECATED_API_VERSIONS, migrationNotesUrl: env.API_MIGRATION_NOTES_URL },
+    metrics: { token: env.METRICS_TOKEN, allowIps: env.METRICS_ALLOW_IPS },
+    rateLimit: {
+      ipPerMinute: env.RATE_LIMIT_IP_PER_MINUTE,
+      authPerMinute: env.RATE_LIMIT_AUTH_PER_MINUTE,
+      userPerMinute: env.RATE_LIMIT_USER_PER_MINUTE,
+      keyTiers: env.RATE_LIMIT_KEY_TIERS,
+    },
+    ipRules: { allow: env.IP_ALLOW, deny: env.IP_DENY },
+    threats: {
+      windowSeconds: env.THREAT_WINDOW_SECONDS,
+      bruteForceFailures: env.THREAT_BRUTE_FORCE_FAILURES,
+      stuffingAccounts: env.THREAT_STUFFING_ACCOUNTS,
+      mfaFailures: env.THREAT_MFA_FAILURES,
+      forbiddenBurst: env.THREAT_FORBIDDEN_BURST,
+      blockSeconds: env.THREAT_BLOCK_SECONDS,
     },
     auth: {
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
@@ -129,6 +166,7 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
       baseSeconds: env.LOCKOUT_BASE_SECONDS,
       maxSeconds: env.LOCKOUT_MAX_SECONDS,
     },
+    mfa: { requiredRoles: env.MFA_REQUIRED_ROLES },
     passwords: {
       minLength: env.PASSWORD_MIN_LENGTH,
       maxLength: env.PASSWORD_MAX_LENGTH,

@@ -71,6 +71,50 @@ const secret = (what: string) =>
       `must be at least 32 random bytes encoded as base64 (${what}); generate one with: openssl rand -base64 32`,
     );
 
+/** One date (`2027-06-30`, midnight UTC) or date-time with a zone, as a Date; undefined if invalid. */
+function parseInstant(value: string): Date | undefined {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  if (!dateOnly && !/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/.test(value)) return undefined;
+  const date = new Date(dateOnly ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(date.getTime())) return undefined;
+  if (dateOnly && date.toISOString().slice(0, 10) !== value) return undefined; // 2027-02-30
+  return date;
+}
+
+export interface DeprecatedApiVersion {
+  /** `1` for /api/v1. */
+  version: string;
+  /** Deprecation (RFC 9745): when it took effect; the Unix epoch when not given (deprecated, no date). */
+  deprecatedAt: Date;
+  /** Sunset (RFC 8594): when the version may stop answering. */
+  sunsetAt: Date;
+}
+
+/**
+ * `DEPRECATED_API_VERSIONS`: comma-separated `<version>=<sunset>` or
+ * `<version>=<deprecated-since>/<sunset>` (ISO 8601 dates or date-times), e.g. `1=2027-06-30`.
+ */
+const deprecatedVersions = z.string().transform((value, ctx): DeprecatedApiVersion[] => {
+  const result: DeprecatedApiVersion[] = [];
+  for (const entry of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const m = /^v?(\d{1,3})=(?:([^/]+)\/)?([^/]+)$/.exec(entry);
+    const since = m?.[2] === undefined ? new Date(0) : parseInstant(m[2]);
+    const sunset = m ? parseInstant(m[3]) : undefined;
+    if (!m || !since || !sunset || since > sunset || result.some((r) => r.version === m[1])) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be comma-separated <version>=<sunset date> or <version>=<deprecated since>/<sunset> such as 1=2027-06-30 (bad entry "${entry}")`,
+      });
+      return z.NEVER;
+    }
+    result.push({ version: m[1], deprecatedAt: since, sunsetAt: sunset });
+  }
+  return result;
+});
+
 export const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -86,6 +130,10 @@ export const envSchema = z
     DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(30_000),
     MIGRATIONS_RUN: bool.default(true),
     REDIS_URL: redisUrl.optional(),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[\w:.-]{1,64}$/, 'must be 1-64 letters, digits or :._-')
+      .default('bastion:'),
 
     JWT_SECRET: secret('JWT signing key').optional(),
     MASTER_KEY: secret('master encryption key').optional(),
@@ -113,6 +161,12 @@ export const envSchema = z
     LOCKOUT_THRESHOLD: positiveInt.default(5),
     LOCKOUT_BASE_SECONDS: positiveInt.default(60),
     LOCKOUT_MAX_SECONDS: positiveInt.default(900),
+    MFA_REQUIRED_ROLES: csv
+      .refine(
+        (list) => list.every((role) => /^[a-z_]+$/.test(role)),
+        'must be a comma-separated list of role names such as admin,super_admin',
+      )
+      .default([]),
 
     PASSWORD_MIN_LENGTH: z.coerce
       .number({ error: 'must be a number' })
@@ -133,8 +187,61 @@ export const envSchema = z
     ARGON2_TIME_COST: positiveInt.default(2),
     ARGON2_PARALLELISM: positiveInt.default(1),
 
+    RATE_LIMIT_IP_PER_MINUTE: positiveInt.default(600),
+    RATE_LIMIT_AUTH_PER_MINUTE: positiveInt.default(10),
+    RATE_LIMIT_USER_PER_MINUTE: positiveInt.default(1200),
+    RATE_LIMIT_KEY_TIERS: z
+      .string()
+      .regex(/^\s*\w+=\d+(\s*,\s*\w+=\d+)*\s*$/, 'must look like standard=600,elevated=3000,bulk=12000')
+      .transform((v) =>
+        Object.fromEntries(
+          v
+            .split(',')
+            .map((pair) => pair.split('=').map((x) => x.trim()))
+            .map(([k, n]) => [k, Number(n)]),
+        ),
+      )
+      .refine(
+        (tiers) => ['standard', 'elevated', 'bulk'].every((t) => t in tiers),
+        'must define standard, elevated and bulk',
+      )
+      .default({ standard: 600, elevated: 3000, bulk: 12000 }),
+    IP_ALLOW: csv
+      .refine(
+        (list) => list.every((v) => isAddressOrRange(v) && !['loopback', 'linklocal', 'uniquelocal'].includes(v)),
+        'must be a comma-separated list of IP addresses or CIDR ranges',
+      )
+      .default([]),
+    IP_DENY: csv
+      .refine(
+        (list) => list.every((v) => isAddressOrRange(v) && !['loopback', 'linklocal', 'uniquelocal'].includes(v)),
+        'must be a comma-separated list of IP addresses or CIDR ranges',
+      )
+      .default([]),
+    THREAT_WINDOW_SECONDS: positiveInt.default(900),
+    THREAT_BRUTE_FORCE_FAILURES: positiveInt.default(10),
+    THREAT_STUFFING_ACCOUNTS: positiveInt.default(10),
+    THREAT_MFA_FAILURES: positiveInt.default(5),
+    THREAT_FORBIDDEN_BURST: positiveInt.default(20),
+    THREAT_BLOCK_SECONDS: positiveInt.default(3600),
+
     HEALTH_HEAP_LIMIT_MB: positiveInt.default(1536),
     HEALTH_DISK_MIN_FREE_MB: positiveInt.default(256),
+
+    DEPRECATED_API_VERSIONS: deprecatedVersions.default([]),
+    API_MIGRATION_NOTES_URL: z
+      .string()
+      .regex(/^(https?:\/\/\S+|\/\S*)$/, 'must be an http(s) URL or a path starting with /')
+      .default('/docs'),
+
+    METRICS_TOKEN: z
+      .string()
+      .min(32, 'must be at least 32 characters; generate one with: openssl rand -hex 32')
+      .regex(/^\S+$/, 'must not contain spaces')
+      .optional(),
+    METRICS_ALLOW_IPS: csv
+      .refine((list) => list.every(isAddressOrRange), 'must be a comma-separated list of IP addresses or CIDR ranges')
+      .default([]),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;

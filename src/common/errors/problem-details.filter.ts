@@ -1,10 +1,15 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { Request, Response } from 'express';
+import { RequestContexts } from '../http/request-context';
 import { AppException } from './app.exception';
 import { ErrorCode } from './error-code';
 import { problem, PROBLEM_CONTENT_TYPE, type Problem } from './problem';
 import { RouteTable } from '../http/route-table';
 import { requestIdOf } from '../http/request-id.middleware';
+
+/** Emitted (in process) for every 403 FORBIDDEN answer: `{ip, userId, method, path}`. */
+export const HTTP_FORBIDDEN_EVENT = 'http.forbidden';
 
 /** What body-parser (through http-errors) puts on the errors it raises. */
 interface ParserError {
@@ -21,7 +26,10 @@ interface ParserError {
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  constructor(private readonly routes: RouteTable) {}
+  constructor(
+    private readonly routes: RouteTable,
+    private readonly events: EventEmitter2,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
@@ -34,6 +42,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (body.status >= 500 && !(exception instanceof AppException)) {
       const stack = exception instanceof Error ? exception.stack : String(exception);
       this.logger.error(`unhandled error on ${req.method} ${pathOf(req)} (requestId ${requestIdOf(req)})`, stack);
+    }
+    if (body.code === (ErrorCode.Forbidden as string)) {
+      // Bursts of 403s are a probing signal; listeners (threat detection) must not slow the answer.
+      const ctx = RequestContexts.current();
+      this.events.emit(HTTP_FORBIDDEN_EVENT, {
+        ip: req.ip,
+        userId: ctx?.actor?.userId,
+        method: req.method,
+        path: body.instance,
+      });
     }
     if (res.headersSent) {
       res.destroy();

@@ -1,6 +1,11 @@
 import { type CanActivate, type ExecutionContext, Injectable, Logger, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
+import type { AppConfig } from '../../common/config/app-config';
+import { InjectConfig } from '../../common/config/config.module';
+import { ApiKeysService } from '../api-keys/api-keys.service';
+import { RATE_LIMIT_CLASS } from '../rate-limit/rate-limit.decorator';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { RequestContexts } from '../../common/http/request-context';
@@ -9,6 +14,7 @@ import { CredentialsService } from '../credentials/credentials.service';
 import { isPermission, type Permission } from '../rbac/permissions';
 import { REQUIRED_PERMISSIONS } from '../rbac/authenticated.decorator';
 import { isRole, permissionsForRoles } from '../rbac/roles';
+import { mfaEnrolmentRequired } from '../mfa/mfa-policy';
 import { SessionsService } from '../sessions/sessions.service';
 import { TokenService } from '../sessions/token.service';
 import type { Principal } from './principal';
@@ -18,7 +24,17 @@ export const ALLOW_EXPIRED_PASSWORD = 'bastion:allow-expired-password';
 /** Lets a caller whose password has expired reach this route (changing it, reading /me, logging out). */
 export const AllowExpiredPassword = (): MethodDecorator => SetMetadata(ALLOW_EXPIRED_PASSWORD, true);
 
-const unauthenticated = (detail = 'Send a valid access token as Authorization: Bearer <token>.'): AppException =>
+export const ALLOW_MFA_ENROLMENT = 'bastion:allow-mfa-enrolment';
+
+/**
+ * Lets a caller who must enrol in MFA first (a role in MFA_REQUIRED_ROLES, no active MFA) reach
+ * this route: enrolling, reading /me and the MFA status, signing out.
+ */
+export const AllowMfaEnrolment = (): MethodDecorator => SetMetadata(ALLOW_MFA_ENROLMENT, true);
+
+const unauthenticated = (
+  detail = 'Send a valid access token as Authorization: Bearer <token>, or an API key as X-API-Key.',
+): AppException =>
   new AppException(ErrorCode.Unauthenticated, detail, { headers: { 'WWW-Authenticate': 'Bearer realm="bastion"' } });
 
 /**
@@ -36,14 +52,22 @@ export class AuthGuard implements CanActivate {
     private readonly tokens: TokenService,
     private readonly sessions: SessionsService,
     private readonly credentials: CredentialsService,
+    private readonly apiKeys: ApiKeysService,
+    private readonly limits: RateLimitService,
+    @InjectConfig() private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true; // the live gateway authenticates its own handshakes
     const targets = [context.getHandler(), context.getClass()];
+    const req = context.switchToHttp().getRequest<Request>();
+    const res = context.switchToHttp().getResponse<Response>();
+    if (this.reflector.get<string>(RATE_LIMIT_CLASS, context.getHandler()) === 'auth') {
+      const bucket = `auth:${context.getClass().name}.${context.getHandler().name}`;
+      await this.limits.enforce(res, bucket, req.ip ?? 'unknown', this.config.rateLimit.authPerMinute);
+    }
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const required = this.reflector.getAllAndOverride<Permission[] | undefined>(REQUIRED_PERMISSIONS, targets);
-    const req = context.switchToHttp().getRequest<Request>();
     if (required === undefined) {
       this.logger.error(`${req.method} ${req.path} declares neither @Public() nor @Authenticated(): denied`);
       throw new AppException(ErrorCode.Forbidden, 'This route is not available.');
@@ -51,6 +75,14 @@ export class AuthGuard implements CanActivate {
 
     const principal = await this.authenticate(req);
     req.principal = principal;
+    await this.limits.enforce(
+      res,
+      principal.apiKeyId ? 'key' : 'user',
+      principal.apiKeyId ?? principal.userId,
+      principal.apiKeyId
+        ? (this.config.rateLimit.keyTiers[principal.rateTier ?? 'standard'] ?? this.config.rateLimit.keyTiers.standard)
+        : this.config.rateLimit.userPerMinute,
+    );
     const ctx = RequestContexts.current();
     if (ctx)
       ctx.actor = {
@@ -65,6 +97,12 @@ export class AuthGuard implements CanActivate {
         'Your password has expired: change it with POST /api/v1/me/password.',
       );
     }
+    if (principal.mfaEnrolmentRequired && !this.reflector.get<boolean>(ALLOW_MFA_ENROLMENT, context.getHandler())) {
+      throw new AppException(
+        ErrorCode.MfaEnrolmentRequired,
+        'Your role requires MFA: enrol with POST /api/v1/me/mfa/totp, then activate it with POST /api/v1/me/mfa/totp/activate.',
+      );
+    }
     const missing = required.filter((p) => !principal.permissions.has(p));
     if (missing.length > 0) {
       throw new AppException(ErrorCode.Forbidden, 'You are not allowed to do this.', {
@@ -74,8 +112,13 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  private async authenticate(req: Request): Promise<Principal & { passwordExpired: boolean }> {
+  private async authenticate(req: Request): Promise<Principal & { passwordExpired: boolean; rateTier?: string }> {
     const header = req.headers.authorization;
+    const apiKey = req.headers['x-api-key'];
+    if (header && apiKey)
+      throw new AppException(ErrorCode.BadRequest, 'Send either Authorization or X-API-Key, not both.');
+    if (typeof apiKey === 'string')
+      return { ...(await this.apiKeys.authenticate(apiKey, req.ip)), passwordExpired: false };
     if (!header) throw unauthenticated();
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
     if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>".');
@@ -95,6 +138,7 @@ export class AuthGuard implements CanActivate {
       permissions: permissionsForRoles(roles, snapshot.groupPermissions.filter(isPermission)),
       sessionId: snapshot.sessionId,
       passwordExpired: expired,
+      mfaEnrolmentRequired: mfaEnrolmentRequired(roles, this.config.mfa.requiredRoles, snapshot.mfaEnabled),
     };
   }
 }

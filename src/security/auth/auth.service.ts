@@ -1,8 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
+import { RequestContexts } from '../../common/http/request-context';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { User, type UserStatus } from '../../users/entities/user.entity';
@@ -11,7 +13,10 @@ import { normalizeEmail, UsersService } from '../../users/services/users.service
 import { AuditService } from '../audit/audit.service';
 import { Credential } from '../credentials/credential.entity';
 import { CredentialsService } from '../credentials/credentials.service';
-import { afterFailure, afterSuccess, isLocked } from '../credentials/lockout';
+import { afterFailure, afterSuccess, isLocked, type LockoutState } from '../credentials/lockout';
+import { challengeState, MFA_CHALLENGE_MAX_ATTEMPTS } from '../mfa/mfa-challenge';
+import { MfaService } from '../mfa/mfa.service';
+import { type LoginFailedSignal, type LoginSucceededSignal, ThreatSignals } from '../threats/threat.events';
 import { SessionsService } from '../sessions/sessions.service';
 import type { TokenPair } from '../sessions/token.service';
 
@@ -22,16 +27,36 @@ export interface Registration {
   lastName: string;
 }
 
+/** The right password of a user with MFA: the second step goes to POST /auth/mfa/verify. */
+export interface MfaChallengeResult {
+  mfaRequired: true;
+  mfaToken: string;
+  expiresIn: number;
+}
+
+export type LoginResult = TokenPair | MfaChallengeResult;
+
+/** Which second factor completed a login. */
+export type MfaMethod = 'totp' | 'recovery_code';
+
 /** Why a login failed: recorded in activity and audit, never told to the caller. */
-type FailureReason = 'unknown_email' | 'wrong_password' | 'locked' | 'not_active' | 'no_password';
+type FailureReason =
+  'unknown_email' | 'wrong_password' | 'locked' | 'not_active' | 'no_password' | 'mfa_failed' | 'mfa_token_invalid';
 
 const invalidCredentials = (): AppException =>
   new AppException(ErrorCode.InvalidCredentials, 'Invalid email or password.');
+
+const invalidMfaToken = (): AppException =>
+  new AppException(ErrorCode.InvalidToken, 'The MFA token is invalid, expired or already used; sign in again.');
 
 /**
  * Sign-in and sign-up. A failed login is indistinguishable from outside: same status, same body
  * and about the same time (a dummy hash is verified when the email is unknown, and the password
  * is verified even for locked or suspended accounts).
+ *
+ * With MFA active, the right password yields a challenge instead of tokens, and the failure count
+ * is left as it is: only a completed second step clears it, so wrong codes and wrong passwords add
+ * up towards one lockout and a known password does not buy unlimited guesses at codes.
  */
 @Injectable()
 export class AuthService {
@@ -45,9 +70,11 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly activity: ActivityService,
     private readonly audit: AuditService,
+    private readonly mfa: MfaService,
+    private readonly events: EventEmitter2,
   ) {}
 
-  async login(email: string, password: string): Promise<TokenPair> {
+  async login(email: string, password: string): Promise<LoginResult> {
     const user = await this.users.findByEmail(email);
     const credential = user ? await this.credentials.find(user.id) : null;
     if (!user || !credential) {
@@ -74,64 +101,116 @@ export class AuthService {
         if (isLocked(cred, now)) return this.failInTransaction(manager, current, 'locked');
         if (!usable) return this.failInTransaction(manager, current, 'not_active');
         if (!passwordOk) {
-          const next = afterFailure(cred, this.config.lockout, now);
-          await manager
-            .getRepository(Credential)
-            .update(
-              { userId: user.id },
-              { failedAttempts: next.failedAttempts, lockLevel: next.lockLevel, lockedUntil: next.lockedUntil },
-            );
-          if (next.lockedNow) {
-            await manager
-              .getRepository(User)
-              .update({ id: user.id }, { status: 'locked', statusReason: 'too many failed logins' });
-            await this.activity.record(
-              {
-                userId: user.id,
-                type: 'account_locked',
-                details: { until: next.lockedUntil?.toISOString(), level: next.lockLevel },
-              },
-              manager,
-            );
-            await this.audit.record(manager, {
-              action: 'auth.account_locked',
-              targetType: 'user',
-              targetId: user.id,
-              actor: { type: 'system', id: 'lockout' },
-              details: {
-                until: next.lockedUntil?.toISOString(),
-                level: next.lockLevel,
-                failures: this.config.lockout.threshold,
-              },
-            });
-          }
+          await this.countFailure(manager, user.id, cred, now);
           return this.failInTransaction(manager, current, 'wrong_password');
         }
 
-        const cleared = afterSuccess();
-        await manager.getRepository(Credential).update({ userId: user.id }, cleared);
         await this.credentials.rehashIfNeeded(cred, password, manager);
-        await manager
-          .getRepository(User)
-          .update(
-            { id: user.id },
-            { lastLoginAt: now, ...(lockExpired ? { status: 'active', statusReason: null } : {}) },
-          );
-        const { session, tokens } = await this.sessions.create(user.id, manager);
-        await this.activity.record({ userId: user.id, type: 'login', details: { sessionId: session.id } }, manager);
-        await this.audit.record(manager, {
-          action: 'auth.login',
-          targetType: 'session',
-          targetId: session.id,
-          actor: { type: 'user', id: user.id, userId: user.id },
-          details: { userId: user.id },
-        });
-        return { ok: true as const, tokens };
+        if (await this.mfa.isEnabled(user.id, manager)) {
+          const challenge = await this.mfa.createChallenge(user.id, manager);
+          await this.audit.record(manager, {
+            action: 'auth.mfa_challenged',
+            targetType: 'user',
+            targetId: user.id,
+            actor: { type: 'user', id: user.id, userId: user.id },
+            details: { challengeId: challenge.id, expiresIn: challenge.expiresIn },
+          });
+          const result: MfaChallengeResult = {
+            mfaRequired: true,
+            mfaToken: challenge.token,
+            expiresIn: challenge.expiresIn,
+          };
+          return { ok: true as const, result };
+        }
+        const result: LoginResult = await this.completeLogin(manager, user.id, lockExpired, now);
+        return { ok: true as const, result };
       })
-      .then((result) => {
-        if (!result.ok) throw invalidCredentials();
-        return result.tokens;
+      .then((outcome) => {
+        if (!outcome.ok) throw invalidCredentials();
+        return outcome.result;
       });
+  }
+
+  /**
+   * The second step of a login: the mfaToken of the challenge and a TOTP or recovery code.
+   * A wrong code counts towards the account lockout like a wrong password, and after
+   * MFA_CHALLENGE_MAX_ATTEMPTS wrong codes (or when the account locks) the challenge is burnt.
+   *
+   * Answers: tokens; 401 INVALID_MFA_CODE for a wrong or replayed code on a live challenge (with
+   * `attemptsRemaining`); 401 INVALID_TOKEN for an unknown, expired, used or burnt challenge, or an
+   * account that was locked or deactivated meanwhile: sign in again.
+   */
+  async verifyMfa(mfaToken: string, code: string): Promise<TokenPair> {
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      const challenge = await this.mfa.lockChallenge(mfaToken, manager);
+      if (!challenge) return { kind: 'invalid_token' as const };
+      const now = new Date();
+      const user = await manager.getRepository(User).findOneByOrFail({ id: challenge.userId });
+      const state = challengeState(challenge, now);
+      if (state !== 'live') {
+        await this.failInTransaction(manager, user, 'mfa_token_invalid', { challengeId: challenge.id, state });
+        return { kind: 'invalid_token' as const };
+      }
+
+      const cred = await manager
+        .getRepository(Credential)
+        .createQueryBuilder('c')
+        .setLock('pessimistic_write')
+        .where('c.user_id = :id', { id: user.id })
+        .getOneOrFail();
+      const lockExpired = user.status === 'locked' && !isLocked(cred, now);
+      const usable = user.status === 'active' || lockExpired;
+      if (isLocked(cred, now) || !usable) {
+        await this.mfa.closeChallenge(challenge.id, manager);
+        await this.failInTransaction(manager, user, isLocked(cred, now) ? 'locked' : 'not_active', {
+          challengeId: challenge.id,
+        });
+        return { kind: 'invalid_token' as const };
+      }
+
+      const check = await this.mfa.checkCode(user.id, code, manager);
+      if (!check.ok) {
+        if (check.failure === 'not_enabled') {
+          // MFA was turned off after the password step: the challenge has nothing left to check.
+          await this.mfa.closeChallenge(challenge.id, manager);
+          await this.failInTransaction(manager, user, 'mfa_token_invalid', {
+            challengeId: challenge.id,
+            state: 'mfa_disabled',
+          });
+          return { kind: 'invalid_token' as const };
+        }
+        const attempts = challenge.attempts + 1;
+        const next = await this.countFailure(manager, user.id, cred, now);
+        const burnt = attempts >= MFA_CHALLENGE_MAX_ATTEMPTS || next.lockedNow;
+        await this.mfa.recordAttempt(challenge.id, attempts, burnt, manager);
+        await this.failInTransaction(manager, user, 'mfa_failed', {
+          challengeId: challenge.id,
+          attempt: attempts,
+          failure: check.failure,
+          challengeBurnt: burnt,
+        });
+        return { kind: 'wrong_code' as const, attemptsRemaining: burnt ? 0 : MFA_CHALLENGE_MAX_ATTEMPTS - attempts };
+      }
+
+      await this.mfa.closeChallenge(challenge.id, manager);
+      const tokens = await this.completeLogin(manager, user.id, lockExpired, now, {
+        mfa: check.method,
+        challengeId: challenge.id,
+        ...(check.recoveryCodesRemaining !== undefined ? { remaining: check.recoveryCodesRemaining } : {}),
+      });
+      return { kind: 'ok' as const, tokens };
+    });
+
+    switch (outcome.kind) {
+      case 'ok':
+        return outcome.tokens;
+      case 'wrong_code':
+        throw new AppException(ErrorCode.InvalidMfaCode, 'The code is not valid.', {
+          extensions: { attemptsRemaining: outcome.attemptsRemaining },
+        });
+      case 'invalid_token':
+        throw invalidMfaToken();
+    }
   }
 
   async register(input: Registration): Promise<User> {
@@ -200,15 +279,115 @@ export class AuthService {
     });
   }
 
-  private async failInTransaction(manager: EntityManager, user: User, reason: FailureReason): Promise<{ ok: false }> {
-    await this.activity.record({ userId: user.id, type: 'login_failed', details: { reason } }, manager);
+  /**
+   * Counts one failed attempt (wrong password or wrong code) against the account, and locks it at
+   * the threshold. `cred` is the credential row, already locked by the caller's transaction.
+   */
+  private async countFailure(
+    manager: EntityManager,
+    userId: string,
+    cred: LockoutState,
+    now: Date,
+  ): Promise<LockoutState & { lockedNow: boolean }> {
+    const next = afterFailure(cred, this.config.lockout, now);
+    await manager
+      .getRepository(Credential)
+      .update(
+        { userId },
+        { failedAttempts: next.failedAttempts, lockLevel: next.lockLevel, lockedUntil: next.lockedUntil },
+      );
+    if (next.lockedNow) {
+      await manager
+        .getRepository(User)
+        .update({ id: userId }, { status: 'locked', statusReason: 'too many failed logins' });
+      await this.activity.record(
+        {
+          userId,
+          type: 'account_locked',
+          details: { until: next.lockedUntil?.toISOString(), level: next.lockLevel },
+        },
+        manager,
+      );
+      await this.audit.record(manager, {
+        action: 'auth.account_locked',
+        targetType: 'user',
+        targetId: userId,
+        actor: { type: 'system', id: 'lockout' },
+        details: {
+          until: next.lockedUntil?.toISOString(),
+          level: next.lockLevel,
+          failures: this.config.lockout.threshold,
+        },
+      });
+    }
+    return next;
+  }
+
+  /** A successful sign-in: clears the failure count, opens the session, records it. */
+  private async completeLogin(
+    manager: EntityManager,
+    userId: string,
+    lockExpired: boolean,
+    now: Date,
+    mfa?: { mfa: MfaMethod; challengeId: string; remaining?: number },
+  ): Promise<TokenPair> {
+    await manager.getRepository(Credential).update({ userId }, afterSuccess());
+    await manager
+      .getRepository(User)
+      .update({ id: userId }, { lastLoginAt: now, ...(lockExpired ? { status: 'active', statusReason: null } : {}) });
+    const { session, tokens } = await this.sessions.create(userId, manager);
+    const ctx = RequestContexts.current();
+    this.events.emit(ThreatSignals.loginSucceeded, {
+      userId,
+      sessionId: session.id,
+      ip: ctx?.ip,
+      userAgent: ctx?.userAgent,
+    } satisfies LoginSucceededSignal);
+    await this.activity.record(
+      { userId, type: 'login', details: { sessionId: session.id, ...(mfa ? { mfa: mfa.mfa } : {}) } },
+      manager,
+    );
+    await this.audit.record(manager, {
+      action: 'auth.login',
+      targetType: 'session',
+      targetId: session.id,
+      actor: { type: 'user', id: userId, userId },
+      details: {
+        userId,
+        ...(mfa
+          ? {
+              mfa: mfa.mfa,
+              challengeId: mfa.challengeId,
+              ...(mfa.remaining !== undefined ? { backupCodesLeft: mfa.remaining } : {}),
+            }
+          : {}),
+      },
+    });
+    return tokens;
+  }
+
+  private async failInTransaction(
+    manager: EntityManager,
+    user: User,
+    reason: FailureReason,
+    extra: Record<string, unknown> = {},
+  ): Promise<{ ok: false }> {
+    await this.activity.record({ userId: user.id, type: 'login_failed', details: { reason, ...extra } }, manager);
+    const ctx = RequestContexts.current();
+    this.events.emit(reason === 'mfa_failed' ? ThreatSignals.mfaFailed : ThreatSignals.loginFailed, {
+      email: user.email,
+      userId: user.id,
+      ip: ctx?.ip,
+      userAgent: ctx?.userAgent,
+      reason,
+    } satisfies LoginFailedSignal);
     await this.audit.record(manager, {
       action: 'auth.login',
       targetType: 'user',
       targetId: user.id,
       outcome: 'failure',
       actor: { type: 'user', id: user.id, userId: user.id },
-      details: { reason },
+      details: { reason, ...extra },
     });
     return { ok: false };
   }
@@ -218,6 +397,13 @@ export class AuthService {
       if (user) {
         await this.dataSource.transaction((manager) => this.failInTransaction(manager, user, reason));
       } else {
+        const ctx = RequestContexts.current();
+        this.events.emit(ThreatSignals.loginFailed, {
+          email,
+          ip: ctx?.ip,
+          userAgent: ctx?.userAgent,
+          reason,
+        } satisfies LoginFailedSignal);
         await this.audit.recordAlone({
           action: 'auth.login',
           targetType: 'user',

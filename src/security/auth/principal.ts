@@ -12,6 +12,8 @@ export interface Principal {
   sessionId?: string;
   /** The API key used instead of a bearer token. */
   apiKeyId?: string;
+  /** A role of the user is in MFA_REQUIRED_ROLES and MFA is not active: only `@AllowMfaEnrolment()` routes. */
+  mfaEnrolmentRequired?: boolean;
 }
 
 declare module 'express-serve-static-core' {

@@ -8,6 +8,7 @@ import { UsersService } from '../../users/services/users.service';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { CredentialsService } from '../credentials/credentials.service';
+import { MfaService } from '../mfa/mfa.service';
 import type { Session } from '../sessions/session.entity';
 import { SessionsService } from '../sessions/sessions.service';
 import { mapUser, type MeDto } from '../users-admin/dto/user.dto';
@@ -24,6 +25,7 @@ export class AccountService {
     private readonly activity: ActivityService,
     private readonly audit: AuditService,
     private readonly admin: UserAdminService,
+    private readonly mfa: MfaService,
   ) {}
 
   async me(principal: Principal): Promise<MeDto> {
@@ -35,6 +37,8 @@ export class AccountService {
       groups,
       permissions: [...principal.permissions].sort(),
       passwordExpired: credential ? this.credentials.passwordExpired(credential.passwordChangedAt) : false,
+      mfaEnabled: await this.mfa.isEnabled(user.id),
+      mfaEnrolmentRequired: principal.mfaEnrolmentRequired ?? false,
     };
   }
 

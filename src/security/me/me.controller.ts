@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, P
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageQueryDto } from '../../common/pagination/pagination';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
-import { AllowExpiredPassword } from '../auth/auth.guard';
+import { AllowExpiredPassword, AllowMfaEnrolment } from '../auth/auth.guard';
 import { AuthService } from '../auth/auth.service';
 import { ChangePasswordDto } from '../auth/dto/auth.dto';
 import type { Principal } from '../auth/principal';
@@ -22,6 +22,7 @@ export class MeController {
 
   @Get()
   @AllowExpiredPassword()
+  @AllowMfaEnrolment()
   @ApiOperation({ summary: 'My profile, roles, groups and effective permissions' })
   @ApiOkResponse({ type: MeDto })
   me(@CurrentPrincipal() principal: Principal): Promise<MeDto> {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager, IsNull } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
@@ -8,6 +9,7 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { RequestContexts } from '../../common/http/request-context';
 import { ActivityService } from '../../users/services/activity.service';
 import { AuditService } from '../audit/audit.service';
+import { type SessionSignal, ThreatSignals } from '../threats/threat.events';
 import { Session } from './session.entity';
 import { TokenService, type TokenPair } from './token.service';
 
@@ -22,6 +24,8 @@ export interface SessionSnapshot {
   passwordChangedAt: Date | null;
   lastSeenAt: Date;
   active: boolean;
+  /** TOTP is active for the user. */
+  mfaEnabled: boolean;
 }
 
 /** Writing last-seen on every request would cost a write per read; once a minute is enough. */
@@ -43,6 +47,7 @@ export class SessionsService {
     private readonly tokens: TokenService,
     private readonly audit: AuditService,
     private readonly activity: ActivityService,
+    private readonly events: EventEmitter2,
   ) {}
 
   async create(userId: string, manager: EntityManager): Promise<{ session: Session; tokens: TokenPair }> {
@@ -141,8 +146,14 @@ export class SessionsService {
           currentGeneration: session.refreshGeneration,
         },
       });
-      return { kind: 'reused' as const };
+      return { kind: 'reused' as const, signal: { userId: session.userId, sessionId: session.id } };
     });
+    if (outcome.kind === 'reused') {
+      this.events.emit(ThreatSignals.refreshTokenReused, {
+        ...outcome.signal,
+        ip: RequestContexts.current()?.ip,
+      } satisfies SessionSignal);
+    }
     if (outcome.kind !== 'ok') throw invalidRefresh();
     return outcome.tokens;
   }
@@ -160,10 +171,12 @@ export class SessionsService {
         password_changed_at: Date | null;
         last_seen_at: Date;
         live: boolean;
+        mfa_enabled: boolean;
       }[]
     >(
       `SELECT s.id, s.user_id, u.email, u.status, u.roles, s.last_seen_at, c.password_changed_at,
               (s.revoked_at IS NULL AND s.idle_expires_at > now() AND s.absolute_expires_at > now()) AS live,
+              EXISTS (SELECT 1 FROM mfa_totp m WHERE m.user_id = u.id AND m.activated_at IS NOT NULL) AS mfa_enabled,
               COALESCE((SELECT array_agg(DISTINCT p) FROM group_members gm JOIN groups g ON g.id = gm.group_id,
                         unnest(g.permissions) AS p WHERE gm.user_id = u.id), '{}') AS group_permissions
          FROM sessions s
@@ -184,6 +197,7 @@ export class SessionsService {
       passwordChangedAt: r.password_changed_at,
       lastSeenAt: r.last_seen_at,
       active: r.live,
+      mfaEnabled: r.mfa_enabled,
     };
   }
 

@@ -16,6 +16,9 @@ export const ACTIVITY_TYPES = [
   'account_unlocked',
   'session_revoked',
   'registered',
+  'api_key_used',
+  'mfa_enabled',
+  'mfa_disabled',
 ] as const;
 export type ActivityType = (typeof ACTIVITY_TYPES)[number];
 

@@ -1,10 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RequestMethod, VERSION_NEUTRAL } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { UNPREFIXED_PATHS } from '../../../src/app.setup';
-import { IS_PUBLIC } from '../../../src/common/http/public.decorator';
-import { REQUIRED_PERMISSIONS } from '../../../src/security/rbac/authenticated.decorator';
+import { RouteRegistry } from '../../../src/api/routes/route-registry';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -12,11 +8,6 @@ import { startTestApp, type TestApp } from '../support/test-app';
  * committed snapshot: a diff here is a change in who can reach what, and is reviewed as such.
  * Regenerate with UPDATE_ROUTE_SNAPSHOT=1 after an intended change.
  */
-// Nest's metadata keys (from @nestjs/common/constants, which the package does not export by name).
-const PATH_METADATA = 'path';
-const METHOD_METADATA = 'method';
-const VERSION_METADATA = '__version__';
-
 const SNAPSHOT = join(__dirname, 'route-permissions.snapshot.json');
 
 interface RouteInfo {
@@ -25,40 +16,23 @@ interface RouteInfo {
   access: string;
 }
 
+/** Every route as the app serves it, from the registry built out of Nest's metadata at start-up. */
 function collectRoutes(t: TestApp): RouteInfo[] {
-  const discovery = t.app.get(DiscoveryService);
-  const scanner = t.app.get(MetadataScanner);
-  const reflector = t.app.get(Reflector);
-  const routes: RouteInfo[] = [];
-  for (const wrapper of discovery.getControllers()) {
-    const ctrl = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
-    if (!ctrl || !wrapper.instance) continue;
-    const base = String(Reflect.getMetadata(PATH_METADATA, ctrl) ?? '').replace(/^\/|\/$/g, '');
-    const version = Reflect.getMetadata(VERSION_METADATA, ctrl) as string | symbol | undefined;
-    const prototype = Object.getPrototypeOf(wrapper.instance) as Record<string, unknown>;
-    for (const name of scanner.getAllMethodNames(prototype)) {
-      const handler = prototype[name] as object;
-      const sub = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
-      if (sub === undefined) continue;
-      const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
-      const rel = [base, sub.replace(/^\/|\/$/g, '')].filter(Boolean).join('/');
-      const path =
-        UNPREFIXED_PATHS.includes(rel) || version === VERSION_NEUTRAL
-          ? `/${rel}`
-          : `/api/v${String(version ?? '1')}/${rel}`;
-      const isPublic = reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler as never, ctrl]);
-      const perms = reflector.getAllAndOverride<string[] | undefined>(REQUIRED_PERMISSIONS, [handler as never, ctrl]);
-      const access = isPublic
-        ? 'public'
-        : perms === undefined
-          ? 'UNDECLARED (denied)'
-          : perms.length
-            ? perms.join(' + ')
-            : 'authenticated';
-      routes.push({ method, path, access });
-    }
-  }
-  return routes.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
+  return t.app
+    .get(RouteRegistry)
+    .all()
+    .map((r) => ({
+      method: r.method,
+      path: r.path,
+      access:
+        r.access === 'public'
+          ? 'public'
+          : r.access === 'undeclared'
+            ? 'UNDECLARED (denied)'
+            : r.permissions.length
+              ? r.permissions.join(' + ')
+              : 'authenticated',
+    }));
 }
 
 describe('route permission declarations', () => {

@@ -31,7 +31,19 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'bastion-data-'));
-  const parsed = parseEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env });
+  const parsed = parseEnv({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: dataDir,
+    // Every spec talks from 127.0.0.1: generous limits unless a spec is about limits.
+    RATE_LIMIT_IP_PER_MINUTE: '1000000',
+    RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
+    RATE_LIMIT_USER_PER_MINUTE: '1000000',
+    // Specs running at once (and CI runs) share one Redis: counters of their own unless told.
+    REDIS_KEY_PREFIX: `bastion-test-${randomBytes(6).toString('hex')}:`,
+    REDIS_URL: process.env.REDIS_URL,
+    ...env,
+  });
   const config: AppConfig = buildConfig(parsed, {
     jwtSecret: randomBytes(32),
     masterKey: randomBytes(32),

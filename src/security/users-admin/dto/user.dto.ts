@@ -89,6 +89,15 @@ export class MeDto extends UserDto {
     description: 'True when the password is past PASSWORD_MAX_AGE_DAYS: only a password change is allowed.',
   })
   passwordExpired!: boolean;
+
+  @ApiProperty({ description: 'TOTP MFA is active: signing in needs a code.' })
+  mfaEnabled!: boolean;
+
+  @ApiProperty({
+    description:
+      'A role of mine is in MFA_REQUIRED_ROLES and MFA is not active: only enrolment (POST /api/v1/me/mfa/totp) is allowed.',
+  })
+  mfaEnrolmentRequired!: boolean;
 }
 
 export class ListUsersQueryDto extends PageQueryDto {

@@ -1,0 +1,79 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** The `route` label of requests that match no route: one series, whatever the URL. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/** Seconds; prom-client's defaults, which suit an API answering in milliseconds to seconds. */
+export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+type Label = 'method' | 'route' | 'status';
+
+interface Series {
+  requests: Counter.Internal;
+  duration: Histogram.Internal<Label>;
+}
+
+/**
+ * The Prometheus registry of this application: the HTTP metrics and Node's default process
+ * metrics (`process_cpu_user_seconds_total`, heap, event loop lag, GC, ...). A registry of its
+ * own rather than prom-client's global one, so several applications in one process (tests) do
+ * not clash. Other modules may register their own metrics on {@link registry}.
+ *
+ * Label values are bounded: `route` is a template from the route registry or `unmatched`,
+ * `method` one of seven or `OTHER`, `status` a code the server itself answered with.
+ */
+@Injectable()
+export class PrometheusService implements OnModuleDestroy {
+  readonly registry = new Registry();
+  private readonly requests: Counter<Label>;
+  private readonly duration: Histogram<Label>;
+  /** Label-bound children, so a request costs no label hashing once its series exists. */
+  private readonly series = new Map<string, Series>();
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    this.requests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by method, route template and status code.',
+      labelNames: ['method', 'route', 'status'],
+      registers: [this.registry],
+    });
+    this.duration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time from receiving an HTTP request to finishing its response, by method, route template and status code.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: DURATION_BUCKETS,
+      registers: [this.registry],
+    });
+  }
+
+  /** Counts one answered request. `route` must be a template or {@link UNMATCHED_ROUTE}, never a raw URL. */
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const m = METHODS.has(method) ? method : 'OTHER';
+    const key = `${m} ${status} ${route}`;
+    let series = this.series.get(key);
+    if (!series) {
+      const labels = { method: m, route, status: String(status) };
+      series = { requests: this.requests.labels(labels), duration: this.duration.labels(labels) };
+      this.series.set(key, series);
+    }
+    series.requests.inc();
+    series.duration.observe(seconds);
+  }
+
+  /** The text exposition of every metric in the registry. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  onModuleDestroy(): void {
+    this.registry.clear();
+  }
+}

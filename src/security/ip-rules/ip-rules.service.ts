@@ -1,0 +1,208 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AppConfig } from '../../common/config/app-config';
+import { InjectConfig } from '../../common/config/config.module';
+import { AppException } from '../../common/errors/app.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
+import { AuditService } from '../audit/audit.service';
+import { CidrSet, normalizeCidr } from './cidr';
+import { IpRule, type IpRuleAction, type IpRuleSource } from './ip-rule.entity';
+
+export const IP_RULES_CHANGED = 'security.ip_rules.changed';
+
+interface Compiled {
+  allow: CidrSet;
+  deny: CidrSet;
+  loadedAt: number;
+  nextExpiry: number;
+}
+
+/** How long another instance may keep using rules it loaded: a change here applies at once. */
+const CACHE_TTL_MS = 5_000;
+
+/**
+ * Allow and deny rules, evaluated before authentication: a matching deny refuses the caller; when
+ * any allow rule exists, only callers matching one are let in; deny wins over allow. Rules from
+ * IP_ALLOW / IP_DENY are re-seeded at every start; threat detection adds expiring deny rules.
+ */
+@Injectable()
+export class IpRulesService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(IpRulesService.name);
+  private compiled?: Compiled;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly audit: AuditService,
+    private readonly events: EventEmitter2,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.getRepository(IpRule).delete({ source: 'config' });
+      const seed = [
+        ...this.config.ipRules.allow.map((cidr) => ({ action: 'allow' as const, cidr })),
+        ...this.config.ipRules.deny.map((cidr) => ({ action: 'deny' as const, cidr })),
+      ];
+      for (const rule of seed) {
+        await manager.getRepository(IpRule).insert({
+          action: rule.action,
+          cidr: normalizeCidr(rule.cidr)!.cidr,
+          source: 'config',
+          description: 'from configuration',
+        });
+      }
+    });
+    this.compiled = undefined;
+  }
+
+  /** The decision for one address: null when allowed, else why it is refused. */
+  async refusal(ip: string | undefined): Promise<string | null> {
+    const rules = await this.rules();
+    if (rules.deny.has(ip)) return 'denied by an IP rule';
+    if (rules.allow.size > 0 && !rules.allow.has(ip)) return 'not on the IP allow-list';
+    return null;
+  }
+
+  async list(query: {
+    action?: IpRuleAction;
+    source?: IpRuleSource;
+    includeExpired?: boolean;
+    limit?: number;
+    cursor?: string;
+  }): Promise<Page<IpRule>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const qb = this.dataSource.getRepository(IpRule).createQueryBuilder('r');
+    if (query.action) qb.andWhere('r.action = :action', { action: query.action });
+    if (query.source) qb.andWhere('r.source = :source', { source: query.source });
+    if (!query.includeExpired) qb.andWhere('(r.expires_at IS NULL OR r.expires_at > now())');
+    const after = decodeCursor(query.cursor);
+    if (after) qb.andWhere('(r.created_at, r.id) < (:k, :id)', { k: after.k, id: after.id });
+    const rows = await qb
+      .orderBy('r.created_at', 'DESC')
+      .addOrderBy('r.id', 'DESC')
+      .limit(limit + 1)
+      .getMany();
+    return toPage(
+      rows,
+      limit,
+      (r) => ({ k: r.createdAt.toISOString(), id: r.id }),
+      (r) => r,
+    );
+  }
+
+  async create(
+    input: {
+      action: IpRuleAction;
+      cidr: string;
+      description?: string;
+      expiresAt?: Date | null;
+      source?: IpRuleSource;
+      createdBy?: string | null;
+      /** The address of the administrator adding the rule: a rule that would turn them away is refused. */
+      callerIp?: string;
+    },
+    manager?: EntityManager,
+  ): Promise<IpRule> {
+    const parsed = normalizeCidr(input.cidr);
+    if (!parsed)
+      throw AppException.validation([{ field: 'cidr', message: 'cidr must be an IPv4 or IPv6 address or CIDR range' }]);
+    if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
+      throw AppException.validation([{ field: 'expiresAt', message: 'expiresAt must be in the future' }]);
+    }
+    if (input.callerIp !== undefined) await this.assertNotSelfLockout(input.action, parsed.cidr, input.callerIp);
+    const run = async (m: EntityManager): Promise<IpRule> => {
+      const repo = m.getRepository(IpRule);
+      const rule = await repo.save(
+        repo.create({
+          action: input.action,
+          cidr: parsed.cidr,
+          description: input.description ?? '',
+          source: input.source ?? 'manual',
+          expiresAt: input.expiresAt ?? null,
+          createdBy: input.createdBy ?? null,
+        }),
+      );
+      await this.audit.record(m, {
+        action: 'ip_rule.created',
+        targetType: 'ip_rule',
+        targetId: rule.id,
+        details: {
+          action: rule.action,
+          cidr: rule.cidr,
+          source: rule.source,
+          expiresAt: rule.expiresAt?.toISOString() ?? null,
+        },
+      });
+      return rule;
+    };
+    const rule = manager ? await run(manager) : await this.dataSource.transaction(run);
+    this.invalidate();
+    return rule;
+  }
+
+  async remove(id: string, callerIp?: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const rule = await manager.getRepository(IpRule).findOneBy({ id });
+      if (!rule) throw AppException.notFound('IP rule');
+      if (callerIp !== undefined && rule.action === 'allow') {
+        const others = await manager.query<{ cidr: string }[]>(
+          `SELECT cidr FROM ip_rules WHERE action = 'allow' AND id <> $1 AND (expires_at IS NULL OR expires_at > now())`,
+          [id],
+        );
+        if (others.length > 0 && !new CidrSet(others.map((o) => o.cidr)).has(callerIp)) {
+          throw new AppException(
+            ErrorCode.Conflict,
+            `Removing this rule would turn away your own address (${callerIp}).`,
+          );
+        }
+      }
+      await manager.getRepository(IpRule).delete({ id });
+      await this.audit.record(manager, {
+        action: 'ip_rule.deleted',
+        targetType: 'ip_rule',
+        targetId: id,
+        details: { action: rule.action, cidr: rule.cidr, source: rule.source },
+      });
+    });
+    this.invalidate();
+  }
+
+  private async assertNotSelfLockout(action: IpRuleAction, cidr: string, callerIp: string): Promise<void> {
+    const rules = await this.rules();
+    const matches = new CidrSet([cidr]).has(callerIp);
+    const lockedOut = action === 'deny' ? matches : !matches && !rules.allow.has(callerIp);
+    if (lockedOut) {
+      const hint = action === 'allow' ? ' Allow your own address first.' : '';
+      throw new AppException(ErrorCode.Conflict, `This rule would turn away your own address (${callerIp}).${hint}`);
+    }
+  }
+
+  invalidate(): void {
+    this.compiled = undefined;
+    this.events.emit(IP_RULES_CHANGED);
+  }
+
+  private async rules(): Promise<Compiled> {
+    const now = Date.now();
+    const c = this.compiled;
+    if (c && now - c.loadedAt < CACHE_TTL_MS && now < c.nextExpiry) return c;
+    const rows = await this.dataSource.query<{ action: IpRuleAction; cidr: string; expires_at: Date | null }[]>(
+      'SELECT action, cidr, expires_at FROM ip_rules WHERE expires_at IS NULL OR expires_at > now()',
+    );
+    const compiled: Compiled = { allow: new CidrSet(), deny: new CidrSet(), loadedAt: now, nextExpiry: Infinity };
+    for (const row of rows) {
+      try {
+        (row.action === 'deny' ? compiled.deny : compiled.allow).add(row.cidr);
+      } catch {
+        this.logger.warn(`ignoring malformed IP rule ${row.cidr}`);
+      }
+      if (row.expires_at) compiled.nextExpiry = Math.min(compiled.nextExpiry, row.expires_at.getTime());
+    }
+    this.compiled = compiled;
+    return compiled;
+  }
+}

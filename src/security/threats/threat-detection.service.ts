@@ -1,0 +1,193 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../../common/config/app-config';
+import { InjectConfig } from '../../common/config/config.module';
+import { IpRulesService } from '../ip-rules/ip-rules.service';
+import { normalizeCidr } from '../ip-rules/cidr';
+import { SecurityEventsService } from './security-events.service';
+import { DistinctWindow, SlidingWindow } from './sliding-window';
+import {
+  type ForbiddenSignal,
+  type LoginFailedSignal,
+  type LoginSucceededSignal,
+  type SessionSignal,
+  ThreatSignals,
+} from './threat.events';
+
+/**
+ * Watches sign-in failures, token reuse, MFA failures and 403s, and records security events when
+ * thresholds (THREAT_* settings) are crossed within the window. Many accounts failing from one
+ * IP (credential stuffing or password spraying) also blocks that IP for THREAT_BLOCK_SECONDS with
+ * an expiring deny rule, audited and visible in /security/ip-rules. Windows are kept per instance.
+ */
+@Injectable()
+export class ThreatDetectionService {
+  private readonly logger = new Logger(ThreatDetectionService.name);
+  private readonly failuresPerAccount: SlidingWindow;
+  private readonly failuresPerIp: SlidingWindow;
+  private readonly accountsPerIp: DistinctWindow;
+  private readonly mfaFailures: SlidingWindow;
+  private readonly forbidden: SlidingWindow;
+  /** Keys already reported in the current window, so one attack is one event, not hundreds. */
+  private readonly reported = new Map<string, number>();
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly securityEvents: SecurityEventsService,
+    private readonly ipRules: IpRulesService,
+  ) {
+    const windowMs = config.threats.windowSeconds * 1000;
+    this.failuresPerAccount = new SlidingWindow(windowMs);
+    this.failuresPerIp = new SlidingWindow(windowMs);
+    this.accountsPerIp = new DistinctWindow(windowMs);
+    this.mfaFailures = new SlidingWindow(windowMs);
+    this.forbidden = new SlidingWindow(60_000);
+  }
+
+  @OnEvent(ThreatSignals.loginFailed, { async: true, promisify: true, suppressErrors: true })
+  async onLoginFailed(signal: LoginFailedSignal): Promise<void> {
+    await this.guard(async () => {
+      const t = this.config.threats;
+      const account = signal.email.toLowerCase();
+      const perAccount = this.failuresPerAccount.add(account);
+      if (perAccount >= t.bruteForceFailures && this.firstReport(`brute:${account}`)) {
+        await this.securityEvents.record({
+          type: 'brute_force',
+          severity: 'high',
+          ip: signal.ip,
+          userId: signal.userId,
+          details: { account, failures: perAccount, windowSeconds: t.windowSeconds },
+        });
+      }
+      if (!signal.ip) return;
+      const attempts = this.failuresPerIp.add(signal.ip);
+      const { distinct } = this.accountsPerIp.add(signal.ip, account);
+      if (distinct >= t.stuffingAccounts && this.firstReport(`stuffing:${signal.ip}`)) {
+        // About one attempt per account looks like spraying (few passwords, many users); more, like
+        // stuffing (leaked pairs). Both are one event type: the pattern is a hint in the details.
+        await this.securityEvents.record({
+          type: 'credential_stuffing',
+          severity: 'critical',
+          ip: signal.ip,
+          details: {
+            accounts: distinct,
+            attempts,
+            pattern: attempts <= distinct * 1.5 ? 'spraying' : 'stuffing',
+            windowSeconds: t.windowSeconds,
+          },
+        });
+        await this.block(signal.ip, `${distinct} accounts failed to sign in from this address`);
+      }
+    });
+  }
+
+  @OnEvent(ThreatSignals.mfaFailed, { async: true, promisify: true, suppressErrors: true })
+  async onMfaFailed(signal: LoginFailedSignal): Promise<void> {
+    await this.guard(async () => {
+      const key = signal.userId ?? signal.email;
+      const count = this.mfaFailures.add(key);
+      if (count >= this.config.threats.mfaFailures && this.firstReport(`mfa:${key}`)) {
+        await this.securityEvents.record({
+          type: 'mfa_failures',
+          severity: 'high',
+          ip: signal.ip,
+          userId: signal.userId,
+          details: { failures: count },
+        });
+      }
+    });
+  }
+
+  @OnEvent(ThreatSignals.refreshTokenReused, { async: true, promisify: true, suppressErrors: true })
+  async onRefreshReuse(signal: SessionSignal): Promise<void> {
+    await this.guard(() =>
+      this.securityEvents.record({
+        type: 'refresh_token_reuse',
+        severity: 'high',
+        ip: signal.ip,
+        userId: signal.userId,
+        details: { sessionId: signal.sessionId },
+      }),
+    );
+  }
+
+  @OnEvent(ThreatSignals.forbidden, { async: true, promisify: true, suppressErrors: true })
+  async onForbidden(signal: ForbiddenSignal): Promise<void> {
+    await this.guard(async () => {
+      const key = signal.userId ?? signal.ip ?? 'unknown';
+      const count = this.forbidden.add(key);
+      if (count >= this.config.threats.forbiddenBurst && this.firstReport(`403:${key}`, 60_000)) {
+        await this.securityEvents.record({
+          type: 'forbidden_burst',
+          severity: 'medium',
+          ip: signal.ip,
+          userId: signal.userId,
+          details: { count, perSeconds: 60, lastPath: `${signal.method} ${signal.path}` },
+        });
+      }
+    });
+  }
+
+  /** A sign-in from an IP and user agent pair the user has not signed in from before. */
+  @OnEvent(ThreatSignals.loginSucceeded, { async: true, promisify: true, suppressErrors: true })
+  async onLoginSucceeded(signal: LoginSucceededSignal): Promise<void> {
+    await this.guard(async () => {
+      const rows = await this.dataSource.query<{ known: boolean; any: boolean }[]>(
+        `WITH earlier AS (SELECT ip, user_agent FROM user_activities
+                           WHERE user_id = $1 AND type = 'login' AND details->>'sessionId' IS DISTINCT FROM $4)
+         SELECT EXISTS (SELECT 1 FROM earlier WHERE ip IS NOT DISTINCT FROM $2 AND user_agent IS NOT DISTINCT FROM $3) AS known,
+                EXISTS (SELECT 1 FROM earlier) AS any`,
+        [signal.userId, signal.ip ?? null, signal.userAgent ?? null, signal.sessionId],
+      );
+      // The very first sign-in is not "new": there is nothing to compare with.
+      if (rows[0]?.any && !rows[0].known) {
+        await this.securityEvents.record({
+          type: 'new_device_login',
+          severity: 'low',
+          ip: signal.ip,
+          userId: signal.userId,
+          details: { userAgent: signal.userAgent ?? null },
+        });
+      }
+    });
+  }
+
+  private async block(ip: string, reason: string): Promise<void> {
+    const cidr = normalizeCidr(ip)?.cidr;
+    if (!cidr) return;
+    const expiresAt = new Date(Date.now() + this.config.threats.blockSeconds * 1000);
+    const rule = await this.ipRules.create({
+      action: 'deny',
+      cidr,
+      source: 'threat',
+      expiresAt,
+      description: `blocked by threat detection: ${reason}`,
+    });
+    await this.securityEvents.record({
+      type: 'ip_blocked',
+      severity: 'high',
+      ip,
+      details: { ruleId: rule.id, until: expiresAt.toISOString(), reason },
+    });
+  }
+
+  private firstReport(key: string, windowMs = this.config.threats.windowSeconds * 1000): boolean {
+    const now = Date.now();
+    const last = this.reported.get(key);
+    if (last !== undefined && now - last < windowMs) return false;
+    this.reported.set(key, now);
+    if (this.reported.size > 100_000) this.reported.delete(this.reported.keys().next().value!);
+    return true;
+  }
+
+  private async guard(fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.logger.error(`threat detection failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}

@@ -1,0 +1,193 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { AppException } from '../../common/errors/app.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
+import { AuditService } from '../../security/audit/audit.service';
+import type { Principal } from '../../security/auth/principal';
+
+/** A portfolio as the trading services use it. */
+export interface PortfolioRow {
+  id: string;
+  ownerId: string;
+  name: string;
+  baseCurrency: string;
+  allowShort: boolean;
+  /** Last trade seq given (bigint as a string). */
+  tradeSeq: string;
+  sharedWith: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface RawPortfolio {
+  id: string;
+  owner_id: string;
+  name: string;
+  base_currency: string;
+  allow_short: boolean;
+  trade_seq: string;
+  shared_with: string[] | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = `p.id, p.owner_id, p.name, p.base_currency, p.allow_short, p.trade_seq, p.created_at, p.updated_at`;
+const SHARED_WITH = `ARRAY(SELECT s.group_id FROM portfolio_shares s WHERE s.portfolio_id = p.id ORDER BY s.group_id) AS shared_with`;
+
+/**
+ * Who sees a portfolio, as SQL over `p` with `$viewAll` (boolean) and `$user` (uuid): its owner,
+ * members of a group it is shared with, or holders of `portfolios:read-all`. The one rule, used by
+ * the list and by {@link PortfoliosService.requireAccess}.
+ */
+function visibleTo(viewAll: string, user: string): string {
+  return `(${viewAll}::boolean OR p.owner_id = ${user} OR EXISTS (
+      SELECT 1 FROM portfolio_shares s JOIN group_members gm ON gm.group_id = s.group_id
+       WHERE s.portfolio_id = p.id AND gm.user_id = ${user}))`;
+}
+
+function mapRow(r: RawPortfolio): PortfolioRow {
+  return {
+    id: r.id,
+    ownerId: r.owner_id,
+    name: r.name,
+    baseCurrency: r.base_currency,
+    allowShort: r.allow_short,
+    tradeSeq: String(r.trade_seq),
+    sharedWith: r.shared_with ?? [],
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/**
+ * Portfolios and who may see them. Every read or write of a portfolio's data goes through
+ * {@link requireAccess}: a portfolio the caller may not see does not exist for them (404), in
+ * lists and by id alike.
+ */
+@Injectable()
+export class PortfoliosService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  private m(manager?: EntityManager): EntityManager {
+    return manager ?? this.dataSource.manager;
+  }
+
+  /** Whether the caller sees every portfolio. */
+  static seesAll(principal: Principal): boolean {
+    return principal.permissions.has('portfolios:read-all');
+  }
+
+  /**
+   * The portfolio if the caller may see it, else 404 (never 403: existence is not revealed).
+   * With `lock`, the row is locked FOR UPDATE until the transaction of `manager` ends, which
+   * serialises trade ingestion per portfolio.
+   */
+  async requireAccess(
+    principal: Principal,
+    portfolioId: string,
+    options: { manager?: EntityManager; lock?: boolean } = {},
+  ): Promise<PortfolioRow> {
+    const rows = await this.m(options.manager).query<RawPortfolio[]>(
+      `SELECT ${COLUMNS}${options.lock ? '' : `, ${SHARED_WITH}`}
+         FROM portfolios p
+        WHERE p.id = $1 AND ${visibleTo('$2', '$3')}
+        ${options.lock ? 'FOR UPDATE OF p' : ''}`,
+      [portfolioId, PortfoliosService.seesAll(principal), principal.userId],
+    );
+    if (rows.length === 0) throw AppException.notFound('portfolio');
+    return mapRow(rows[0]);
+  }
+
+  async create(
+    principal: Principal,
+    data: { name: string; baseCurrency: string; allowShort?: boolean },
+  ): Promise<PortfolioRow> {
+    const rows = await this.dataSource.query<RawPortfolio[]>(
+      `INSERT INTO portfolios (owner_id, name, base_currency, allow_short)
+       VALUES ($1, $2, $3, $4)
+       RETURNING id, owner_id, name, base_currency, allow_short, trade_seq, created_at, updated_at`,
+      [principal.userId, data.name, data.baseCurrency, data.allowShort ?? false],
+    );
+    return mapRow(rows[0]);
+  }
+
+  /** Portfolios the caller may see, by name. */
+  async list(principal: Principal, page: { limit?: number; cursor?: string }): Promise<Page<PortfolioRow>> {
+    const limit = page.limit ?? DEFAULT_PAGE_SIZE;
+    const after = decodeCursor(page.cursor);
+    const params: unknown[] = [limit + 1, PortfoliosService.seesAll(principal), principal.userId];
+    if (after) params.push(after.k, after.id);
+    const rows = await this.dataSource.query<RawPortfolio[]>(
+      `SELECT ${COLUMNS}, ${SHARED_WITH}
+         FROM portfolios p
+        WHERE ${visibleTo('$2', '$3')}
+          ${after ? 'AND (lower(p.name), p.id) > ($4, $5::uuid)' : ''}
+        ORDER BY lower(p.name), p.id
+        LIMIT $1`,
+      params,
+    );
+    return toPage(
+      rows.map(mapRow),
+      limit,
+      (p) => ({ k: p.name.toLowerCase(), id: p.id }),
+      (p) => p,
+    );
+  }
+
+  /**
+   * Shares a portfolio with a group (idempotent). Only the owner shares: seeing a portfolio, even
+   * through `portfolios:read-all`, does not make it yours to give away. Audited.
+   */
+  async share(principal: Principal, portfolioId: string, groupId: string): Promise<PortfolioRow> {
+    await this.dataSource.transaction(async (manager) => {
+      const portfolio = await this.requireOwner(principal, portfolioId, manager);
+      const group = await manager.query<{ id: string }[]>('SELECT id FROM groups WHERE id = $1', [groupId]);
+      if (group.length === 0) throw AppException.notFound('group');
+      const inserted = await manager.query<{ group_id: string }[]>(
+        `INSERT INTO portfolio_shares (portfolio_id, group_id, shared_by) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING RETURNING group_id`,
+        [portfolio.id, groupId, principal.userId],
+      );
+      if (inserted.length === 0) return;
+      await this.audit.record(manager, {
+        action: 'portfolio.shared',
+        targetType: 'portfolio',
+        targetId: portfolio.id,
+        details: { groupId },
+      });
+    });
+    return this.requireAccess(principal, portfolioId);
+  }
+
+  /** Stops sharing with a group; 404 if it was not shared with it. Owner only, audited. */
+  async unshare(principal: Principal, portfolioId: string, groupId: string): Promise<PortfolioRow> {
+    await this.dataSource.transaction(async (manager) => {
+      const portfolio = await this.requireOwner(principal, portfolioId, manager);
+      const deleted = await manager.query<{ group_id: string }[]>(
+        `DELETE FROM portfolio_shares WHERE portfolio_id = $1 AND group_id = $2 RETURNING group_id`,
+        [portfolio.id, groupId],
+      );
+      if (deleted.length === 0) throw AppException.notFound('share');
+      await this.audit.record(manager, {
+        action: 'portfolio.unshared',
+        targetType: 'portfolio',
+        targetId: portfolio.id,
+        details: { groupId },
+      });
+    });
+    return this.requireAccess(principal, portfolioId);
+  }
+
+  private async requireOwner(principal: Principal, portfolioId: string, manager: EntityManager): Promise<PortfolioRow> {
+    const portfolio = await this.requireAccess(principal, portfolioId, { manager, lock: true });
+    if (portfolio.ownerId !== principal.userId) {
+      throw new AppException(ErrorCode.Forbidden, 'Only the owner of a portfolio can change whom it is shared with.');
+    }
+    return portfolio;
+  }
+}

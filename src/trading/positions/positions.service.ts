@@ -1,0 +1,160 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Principal } from '../../security/auth/principal';
+import { PortfoliosService, type PortfolioRow } from '../portfolios/portfolios.service';
+import {
+  formatValuation,
+  portfolioTotals,
+  type PositionState,
+  replayBySymbol,
+  type Side,
+  valuePosition,
+} from '../valuation/average-cost';
+import { Dec, formatDecimal } from '../valuation/decimal';
+import type { PortfolioTotalsDto, PositionDto, PositionsDto } from './dto/positions.dto';
+
+interface RawPosition {
+  symbol: string;
+  quantity: string;
+  cost_basis: string;
+  realised_pnl: string;
+  fees: string;
+  trade_count: number;
+  last_executed_at: Date;
+}
+
+interface RawTrade {
+  symbol: string;
+  side: Side;
+  quantity: string;
+  price: string;
+  fees: string;
+  executed_at: Date;
+}
+
+export interface PriceAt {
+  price: Dec;
+  asOf: Date;
+}
+
+export function toState(r: RawPosition): PositionState {
+  return {
+    quantity: new Dec(r.quantity),
+    costBasis: new Dec(r.cost_basis),
+    realisedPnl: new Dec(r.realised_pnl),
+    fees: new Dec(r.fees),
+    tradeCount: Number(r.trade_count),
+    lastExecutedAt: r.last_executed_at,
+  };
+}
+
+/**
+ * Valuation of portfolios. Without `asOf` it reads the positions maintained at ingestion and the
+ * latest price of each symbol: no history is replayed, however many trades the portfolio holds.
+ * With `asOf` it replays the trade history up to that moment through the pure calculator and uses
+ * the prices observed up to it.
+ */
+@Injectable()
+export class PositionsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly portfolios: PortfoliosService,
+  ) {}
+
+  async forPortfolio(principal: Principal, portfolioId: string, asOf?: Date): Promise<PositionsDto> {
+    const portfolio = await this.portfolios.requireAccess(principal, portfolioId);
+    return this.value(portfolio, asOf);
+  }
+
+  async value(portfolio: PortfolioRow, asOf?: Date, manager?: EntityManager): Promise<PositionsDto> {
+    const states = asOf ? await this.replay(portfolio, asOf, manager) : await this.maintained(portfolio.id, manager);
+    const symbols = [...states.keys()].sort();
+    const prices = await this.pricesAt(symbols, asOf, manager);
+    const valuations = symbols.map((symbol) =>
+      valuePosition(symbol, states.get(symbol)!, prices.get(symbol)?.price ?? null),
+    );
+    const positions: PositionDto[] = valuations.map((v) => ({
+      symbol: v.symbol,
+      ...formatValuation(v),
+      priceAsOf: prices.get(v.symbol)?.asOf.toISOString() ?? null,
+      tradeCount: v.tradeCount,
+    }));
+    const t = portfolioTotals(valuations);
+    const totals: PortfolioTotalsDto = {
+      costBasis: formatDecimal(t.costBasis),
+      marketValue: formatDecimal(t.marketValue),
+      unrealisedPnl: formatDecimal(t.unrealisedPnl),
+      realisedPnl: formatDecimal(t.realisedPnl),
+      totalPnl: formatDecimal(t.totalPnl),
+      fees: formatDecimal(t.fees),
+      openPositions: t.openPositions,
+      unpricedSymbols: t.unpricedSymbols,
+    };
+    return {
+      portfolioId: portfolio.id,
+      baseCurrency: portfolio.baseCurrency,
+      asOf: asOf?.toISOString() ?? null,
+      valuedAt: new Date().toISOString(),
+      positions,
+      totals,
+    };
+  }
+
+  /** The positions maintained at ingestion, by symbol. */
+  async maintained(portfolioId: string, manager?: EntityManager): Promise<Map<string, PositionState>> {
+    const rows = await (manager ?? this.dataSource.manager).query<RawPosition[]>(
+      `SELECT symbol, quantity, cost_basis, realised_pnl, fees, trade_count, last_executed_at
+         FROM positions WHERE portfolio_id = $1`,
+      [portfolioId],
+    );
+    return new Map(rows.map((r) => [r.symbol, toState(r)]));
+  }
+
+  /**
+   * Positions recomputed from the whole trade history (or up to `until`), in execution order. What
+   * the maintained positions must always equal.
+   */
+  async replay(portfolio: PortfolioRow, until?: Date, manager?: EntityManager): Promise<Map<string, PositionState>> {
+    const rows = await (manager ?? this.dataSource.manager).query<RawTrade[]>(
+      `SELECT symbol, side, quantity, price, fees, executed_at
+         FROM trades
+        WHERE portfolio_id = $1 ${until ? 'AND executed_at <= $2' : ''}
+        ORDER BY executed_at, seq`,
+      until ? [portfolio.id, until] : [portfolio.id],
+    );
+    return replayBySymbol(
+      rows.map((r) => ({
+        symbol: r.symbol,
+        side: r.side,
+        quantity: r.quantity,
+        price: r.price,
+        fees: r.fees,
+        executedAt: r.executed_at,
+      })),
+      { allowShort: portfolio.allowShort },
+    );
+  }
+
+  /** Per symbol, the latest price observed (at or before `asOf` when given). */
+  async pricesAt(symbols: string[], asOf?: Date, manager?: EntityManager): Promise<Map<string, PriceAt>> {
+    if (symbols.length === 0) return new Map();
+    const rows = await (manager ?? this.dataSource.manager).query<
+      { symbol: string; price: string | null; as_of: Date | null }[]
+    >(
+      `SELECT s.symbol, p.price, p.as_of
+         FROM unnest($1::text[]) AS s(symbol)
+         LEFT JOIN LATERAL (
+           SELECT price, as_of FROM prices
+            WHERE prices.symbol = s.symbol ${asOf ? 'AND as_of <= $2' : ''}
+            ORDER BY as_of DESC LIMIT 1
+         ) p ON true`,
+      asOf ? [symbols, asOf] : [symbols],
+    );
+    const prices = new Map<string, PriceAt>();
+    for (const r of rows) {
+      if (r.price !== null && r.as_of !== null) prices.set(r.symbol, { price: new Dec(r.price), asOf: r.as_of });
+    }
+    return prices;
+  }
+}

@@ -1,0 +1,63 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsISO8601, IsString, Matches } from 'class-validator';
+import { IsDecimalString } from '../../dto/decimal-string.decorator';
+import { ISO8601_OPTIONS, MESSAGES, SYMBOL, TIMESTAMP, toUpper } from '../../dto/input-rules';
+
+export const MAX_BULK_PRICES = 10_000;
+
+export class PriceInputDto {
+  @ApiProperty({
+    example: 'AAPL',
+    maxLength: 32,
+    description: 'Upper-cased; an unknown symbol creates the instrument.',
+  })
+  @Transform(toUpper)
+  @IsString({ message: (a) => MESSAGES.string(a.property) })
+  @Matches(SYMBOL, { message: (a) => MESSAGES.symbol(a.property) })
+  symbol!: string;
+
+  @ApiProperty({ example: '189.1', description: 'Decimal string >= 0, up to 12 integer and 8 fraction digits.' })
+  @IsDecimalString()
+  price!: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    example: '2026-03-02T14:31:00Z',
+    description: 'When the price was observed. A price for the same symbol and asOf replaces the stored one.',
+  })
+  @IsISO8601(ISO8601_OPTIONS, { message: (a) => MESSAGES.iso8601(a.property) })
+  @Matches(TIMESTAMP, { message: (a) => MESSAGES.timestamp(a.property) })
+  asOf!: string;
+}
+
+export class BulkPricesDto {
+  @ApiProperty({ type: [PriceInputDto], minItems: 1, maxItems: MAX_BULK_PRICES })
+  /** Items are checked by validatePriceItems (the same rules as PriceInputDto). */
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BULK_PRICES)
+  prices!: unknown[];
+}
+
+export class PriceDto {
+  @ApiProperty({ example: 'AAPL' })
+  symbol!: string;
+
+  @ApiProperty({ example: '189.1' })
+  price!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  asOf!: string;
+}
+
+export class BulkPricesResultDto {
+  @ApiProperty({ example: 500 })
+  received!: number;
+
+  @ApiProperty({
+    type: [PriceDto],
+    description: 'Per symbol in the request, its latest stored price after this request.',
+  })
+  latest!: PriceDto[];
+}

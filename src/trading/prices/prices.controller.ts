@@ -1,0 +1,40 @@
+import { Body, Controller, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../../common/openapi/api-problems.decorator';
+import { Authenticated } from '../../security/rbac/authenticated.decorator';
+import { Dec } from '../valuation/decimal';
+import { BulkPricesDto, BulkPricesResultDto, MAX_BULK_PRICES, PriceDto, PriceInputDto } from './dto/price.dto';
+import { PricesService } from './prices.service';
+
+@ApiTags('prices')
+@Controller({ path: 'prices', version: '1' })
+export class PricesController {
+  constructor(private readonly prices: PricesService) {}
+
+  @Post()
+  @Authenticated('prices:write')
+  @ApiOperation({
+    summary: 'Publish a price',
+    description:
+      'Stored per (symbol, asOf): the same symbol and asOf again replaces the price. Portfolios holding the symbol are revalued when it is the latest price.',
+  })
+  @ApiCreatedResponse({ type: PriceDto, description: 'The price as stored.' })
+  @ApiProblems(400)
+  async create(@Body() body: PriceInputDto): Promise<PriceDto> {
+    await this.prices.recordOne(body);
+    return { symbol: body.symbol, price: new Dec(body.price).toFixed(), asOf: new Date(body.asOf).toISOString() };
+  }
+
+  @Post('bulk')
+  @Authenticated('prices:write')
+  @ApiOperation({
+    summary: 'Publish many prices at once',
+    description: `Up to ${MAX_BULK_PRICES} prices, all or nothing; a validation error names the item (\`prices.3.price\`).`,
+  })
+  @ApiCreatedResponse({ type: BulkPricesResultDto })
+  @ApiProblems(400, 413)
+  async bulk(@Body() body: BulkPricesDto): Promise<BulkPricesResultDto> {
+    const latest = await this.prices.recordBulk(body.prices);
+    return { received: body.prices.length, latest };
+  }
+}

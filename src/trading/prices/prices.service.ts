@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { AppException, type FieldError } from '../../common/errors/app.exception';
+import { TradingEventsPublisher } from '../trading-events.publisher';
+import { TradingEvents } from '../trading.events';
+import { Dec } from '../valuation/decimal';
+import { type PriceItem, validatePriceItems } from '../dto/bulk-input.validator';
+import type { PriceDto } from './dto/price.dto';
+
+/** Rows per INSERT statement. */
+export const PRICE_CHUNK = 1000;
+
+interface NormalisedPrice {
+  symbol: string;
+  price: string;
+  asOf: Date;
+}
+
+/**
+ * Market prices. A price is stored per (symbol, asOf); sending the same symbol and asOf again
+ * replaces the stored price (a correction), so resending a batch is harmless. Valuations use, per
+ * symbol, the price with the latest asOf (at or before the asked moment).
+ */
+@Injectable()
+export class PricesService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: TradingEventsPublisher,
+  ) {}
+
+  /** One validated price (PriceInputDto); answers its symbol's latest price afterwards. */
+  async recordOne(input: PriceItem): Promise<PriceDto[]> {
+    return this.record(normalise([input], 'single'));
+  }
+
+  /**
+   * Up to 10,000 prices, all or nothing, checked here (validatePriceItems: the PriceInputDto rules);
+   * answers, per symbol sent, its latest price afterwards.
+   */
+  async recordBulk(inputs: readonly unknown[]): Promise<PriceDto[]> {
+    const { items, errors } = validatePriceItems(inputs);
+    if (errors.length > 0) throw AppException.validation(errors);
+    return this.record(normalise(items, 'bulk'));
+  }
+
+  private async record(prices: NormalisedPrice[]): Promise<PriceDto[]> {
+    const symbols = [...new Set(prices.map((p) => p.symbol))].sort();
+    const { latest, revalued } = await this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        `INSERT INTO instruments (symbol)
+         SELECT s FROM unnest($1::text[]) AS s ORDER BY s
+         ON CONFLICT (symbol) DO NOTHING`,
+        [symbols],
+      );
+      for (let i = 0; i < prices.length; i += PRICE_CHUNK) {
+        await this.upsert(manager, prices.slice(i, i + PRICE_CHUNK));
+      }
+      const latest = await this.latest(manager, symbols);
+      // A symbol revalues portfolios when one of the prices just sent is now its latest.
+      const sentLatest = new Map<string, number>();
+      for (const p of prices) sentLatest.set(p.symbol, Math.max(sentLatest.get(p.symbol) ?? 0, p.asOf.getTime()));
+      const moved = latest.filter((l) => sentLatest.get(l.symbol) === new Date(l.asOf).getTime()).map((l) => l.symbol);
+      const revalued =
+        moved.length === 0
+          ? []
+          : await manager.query<{ portfolio_id: string; owner_id: string; symbols: string[] }[]>(
+              `SELECT pos.portfolio_id, p.owner_id, array_agg(pos.symbol ORDER BY pos.symbol) AS symbols
+                 FROM positions pos JOIN portfolios p ON p.id = pos.portfolio_id
+                WHERE pos.symbol = ANY($1::text[]) AND pos.quantity <> 0
+                GROUP BY pos.portfolio_id, p.owner_id`,
+              [moved],
+            );
+      return { latest, revalued };
+    });
+
+    const at = new Date().toISOString();
+    this.events.emit(TradingEvents.PriceUpdated, { count: prices.length, latest, at });
+    for (const r of revalued) {
+      this.events.emit(TradingEvents.PortfolioRevalued, {
+        portfolioId: r.portfolio_id,
+        ownerId: r.owner_id,
+        reason: 'prices',
+        symbols: r.symbols,
+        at,
+      });
+    }
+    return latest;
+  }
+
+  private async upsert(manager: EntityManager, chunk: NormalisedPrice[]): Promise<void> {
+    await manager.query(
+      `INSERT INTO prices (symbol, as_of, price, received_at)
+       SELECT u.symbol, u.as_of, u.price, now()
+         FROM unnest($1::text[], $2::timestamptz[], $3::numeric[]) AS u(symbol, as_of, price)
+       ON CONFLICT (symbol, as_of) DO UPDATE SET price = EXCLUDED.price, received_at = EXCLUDED.received_at`,
+      [chunk.map((p) => p.symbol), chunk.map((p) => p.asOf.toISOString()), chunk.map((p) => p.price)],
+    );
+  }
+
+  private async latest(manager: EntityManager, symbols: string[]): Promise<PriceDto[]> {
+    const rows = await manager.query<{ symbol: string; price: string; as_of: Date }[]>(
+      `SELECT s.symbol, p.price, p.as_of
+         FROM unnest($1::text[]) AS s(symbol)
+         JOIN LATERAL (
+           SELECT price, as_of FROM prices WHERE prices.symbol = s.symbol ORDER BY as_of DESC LIMIT 1
+         ) p ON true
+        ORDER BY s.symbol`,
+      [symbols],
+    );
+    return rows.map((r) => ({ symbol: r.symbol, price: new Dec(r.price).toFixed(), asOf: r.as_of.toISOString() }));
+  }
+}
+
+/** One price per (symbol, asOf) in a request: a second is a 400 naming it. */
+function normalise(inputs: PriceItem[], shape: 'single' | 'bulk'): NormalisedPrice[] {
+  const seen = new Map<string, number>();
+  const errors: FieldError[] = [];
+  const prices = inputs.map((input, index) => {
+    const asOf = new Date(input.asOf);
+    const key = `${input.symbol}@${asOf.getTime()}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      errors.push({
+        field: shape === 'bulk' ? `prices.${index}.asOf` : 'asOf',
+        message: `prices.${first} already gives ${input.symbol} at ${asOf.toISOString()}`,
+      });
+    } else {
+      seen.set(key, index);
+    }
+    return { symbol: input.symbol, price: input.price, asOf };
+  });
+  if (errors.length > 0) throw AppException.validation(errors);
+  return prices;
+}
