@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { AppException } from '../../common/errors/app.exception';
 import type { Page } from '../../common/pagination/pagination';
 import type { UserActivity } from '../../users/entities/user-activity.entity';
+import { User } from '../../users/entities/user.entity';
 import { ActivityService } from '../../users/services/activity.service';
-import { UsersService } from '../../users/services/users.service';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { CredentialsService } from '../credentials/credentials.service';
-import { MfaService } from '../mfa/mfa.service';
 import type { Session } from '../sessions/session.entity';
 import { SessionsService } from '../sessions/sessions.service';
 import { mapUser, type MeDto } from '../users-admin/dto/user.dto';
@@ -19,25 +19,49 @@ import { UserAdminService } from '../users-admin/user-admin.service';
 export class AccountService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly users: UsersService,
     private readonly credentials: CredentialsService,
     private readonly sessions: SessionsService,
     private readonly activity: ActivityService,
     private readonly audit: AuditService,
     private readonly admin: UserAdminService,
-    private readonly mfa: MfaService,
   ) {}
 
+  /** The profile, groups, password age and MFA state in one query: /me is the most-called route. */
   async me(principal: Principal): Promise<MeDto> {
-    const user = await this.users.getById(principal.userId);
-    const { groups } = await this.users.withGroups(user);
-    const credential = await this.credentials.find(user.id);
+    const [row] = await this.dataSource.query<
+      (Record<string, unknown> & {
+        groups: { id: string; name: string }[];
+        password_changed_at: Date | null;
+        mfa_enabled: boolean;
+      })[]
+    >(
+      `SELECT u.*, c.password_changed_at,
+              EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = u.id AND t.activated_at IS NOT NULL) AS mfa_enabled,
+              COALESCE((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
+                          FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = u.id), '[]') AS groups
+         FROM users u LEFT JOIN credentials c ON c.user_id = u.id
+        WHERE u.id = $1`,
+      [principal.userId],
+    );
+    if (!row) throw AppException.notFound('user');
+    const user = this.dataSource.getRepository(User).create({
+      id: row.id as string,
+      email: row.email as string,
+      firstName: row.first_name as string,
+      lastName: row.last_name as string,
+      status: row.status as User['status'],
+      statusReason: row.status_reason as string | null,
+      roles: row.roles as string[],
+      lastLoginAt: row.last_login_at as Date | null,
+      createdAt: row.created_at as Date,
+      updatedAt: row.updated_at as Date,
+    });
     return {
       ...mapUser(user),
-      groups,
+      groups: row.groups,
       permissions: [...principal.permissions].sort(),
-      passwordExpired: credential ? this.credentials.passwordExpired(credential.passwordChangedAt) : false,
-      mfaEnabled: await this.mfa.isEnabled(user.id),
+      passwordExpired: row.password_changed_at ? this.credentials.passwordExpired(row.password_changed_at) : false,
+      mfaEnabled: row.mfa_enabled,
       mfaEnrolmentRequired: principal.mfaEnrolmentRequired ?? false,
     };
   }
