@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import type { User } from '../../users/entities/user.entity';
@@ -55,18 +55,7 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
     return this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock(7238163003)');
       if ((await this.users.count(manager)) > 0) return null;
-      const user = await this.users.create(
-        { email, firstName: 'Bastion', lastName: 'Administrator', status: 'active', roles: ['super_admin'] },
-        manager,
-      );
-      await this.credentials.setPassword(user.id, password, manager);
-      await this.audit.record(manager, {
-        action: 'user.bootstrap_admin_created',
-        targetType: 'user',
-        targetId: user.id,
-        actor: { type: 'system', id: 'bootstrap' },
-        details: { email: user.email, roles: user.roles },
-      });
+      const user = await this.insertSuperAdmin(manager, email, password, 'bootstrap', 'user.bootstrap_admin_created');
       this.logger.log(`created the first super_admin ${user.email}`);
       return user;
     });
@@ -75,20 +64,30 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
   /** For the CLI: a super_admin whatever the database holds; the password must pass the policy. */
   async createAdmin(email: string, password: string): Promise<User> {
     await this.credentials.assertAcceptable(password, { email });
-    return this.dataSource.transaction(async (manager) => {
-      const user = await this.users.create(
-        { email, firstName: 'Bastion', lastName: 'Administrator', status: 'active', roles: ['super_admin'] },
-        manager,
-      );
-      await this.credentials.setPassword(user.id, password, manager);
-      await this.audit.record(manager, {
-        action: 'user.created',
-        targetType: 'user',
-        targetId: user.id,
-        actor: { type: 'system', id: 'cli' },
-        details: { email: user.email, roles: user.roles },
-      });
-      return user;
+    return this.dataSource.transaction((manager) =>
+      this.insertSuperAdmin(manager, email, password, 'cli', 'user.created'),
+    );
+  }
+
+  private async insertSuperAdmin(
+    manager: EntityManager,
+    email: string,
+    password: string,
+    actor: string,
+    action: string,
+  ): Promise<User> {
+    const user = await this.users.create(
+      { email, firstName: 'Bastion', lastName: 'Administrator', status: 'active', roles: ['super_admin'] },
+      manager,
+    );
+    await this.credentials.setPassword(user.id, password, manager);
+    await this.audit.record(manager, {
+      action,
+      targetType: 'user',
+      targetId: user.id,
+      actor: { type: 'system', id: actor },
+      details: { email: user.email, roles: user.roles },
     });
+    return user;
   }
 }

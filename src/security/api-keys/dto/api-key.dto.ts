@@ -1,3 +1,4 @@
+import { Trim } from '../../../common/validation/trim.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -19,7 +20,7 @@ import { type ApiKey, RATE_TIERS, type RateTier } from '../api-key.entity';
 
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'Market data feed', maxLength: 100 })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)

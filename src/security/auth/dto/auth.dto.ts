@@ -1,8 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsEmail, IsNotEmpty, IsString, MaxLength } from 'class-validator';
-
-const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+import { Trim } from '../../../common/validation/trim.decorator';
 
 export class LoginDto {
   @ApiProperty({ example: 'jane.doe@example.com' })
@@ -19,7 +17,7 @@ export class LoginDto {
 
 export class RegisterDto {
   @ApiProperty({ example: 'jane.doe@example.com', maxLength: 254 })
-  @Transform(trim)
+  @Trim()
   @IsEmail()
   @MaxLength(254)
   email!: string;
@@ -34,14 +32,14 @@ export class RegisterDto {
   password!: string;
 
   @ApiProperty({ example: 'Jane', maxLength: 100 })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
   firstName!: string;
 
   @ApiProperty({ example: 'Doe', maxLength: 100 })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)

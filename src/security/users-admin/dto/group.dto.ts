@@ -1,12 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayUnique, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { Trim } from '../../../common/validation/trim.decorator';
 import { PageDto } from '../../../common/pagination/pagination';
 import type { Group } from '../../../users/entities/group.entity';
 import { ALL_PERMISSIONS } from '../../rbac/permissions';
 import { UserDto } from './user.dto';
-
-const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
 export class GroupDto {
   @ApiProperty({ format: 'uuid' })
@@ -52,7 +50,7 @@ export class GroupPageDto extends PageDto(GroupDto) {}
 
 export class CreateGroupDto {
   @ApiProperty({ example: 'Equities desk', maxLength: 100 })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
@@ -80,7 +78,7 @@ export class CreateGroupDto {
 export class UpdateGroupDto {
   @ApiPropertyOptional({ example: 'Equities desk', maxLength: 100 })
   @IsOptional()
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)

@@ -1,5 +1,5 @@
+import { Trim } from '../../../common/validation/trim.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -14,8 +14,6 @@ import {
 import { PageDto, PageQueryDto } from '../../../common/pagination/pagination';
 import { USER_STATUSES, type User, type UserStatus } from '../../../users/entities/user.entity';
 import { type Role, ROLES } from '../../rbac/roles';
-
-const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
 export class UserDto {
   @ApiProperty({ format: 'uuid' })
@@ -125,20 +123,20 @@ export class ListUsersQueryDto extends PageQueryDto {
 
 export class CreateUserDto {
   @ApiProperty({ example: 'sam.trader@example.com' })
-  @Transform(trim)
+  @Trim()
   @IsEmail()
   @MaxLength(254)
   email!: string;
 
   @ApiProperty({ example: 'Sam' })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
   firstName!: string;
 
   @ApiProperty({ example: 'Trader' })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
@@ -165,7 +163,7 @@ export class CreateUserDto {
 export class UpdateProfileDto {
   @ApiPropertyOptional({ example: 'Jane' })
   @IsOptional()
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
@@ -173,7 +171,7 @@ export class UpdateProfileDto {
 
   @ApiPropertyOptional({ example: 'Doe' })
   @IsOptional()
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)

@@ -1,15 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { Trim } from '../../../common/validation/trim.decorator';
 import { PageDto } from '../../../common/pagination/pagination';
 import { toUpper } from '../../dto/input-rules';
 import type { PortfolioRow } from '../portfolios.service';
 
-const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
-
 export class CreatePortfolioDto {
   @ApiProperty({ example: 'Global equities', maxLength: 100 })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
