@@ -79,6 +79,7 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
         'Deprecation',
         'Sunset',
         'Link',
+        'Idempotent-Replayed',
       ],
       maxAge: 600,
     });

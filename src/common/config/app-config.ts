@@ -13,6 +13,8 @@ export interface AppConfig {
     port: number;
     host: string;
     bodyLimit: number;
+    /** For routes ending in /bulk (10,000 trades are about 1.4 MB). */
+    bulkBodyLimit: number;
     corsOrigins: string[];
     trustedProxies: string[];
     shutdownTimeoutMs: number;
@@ -114,6 +116,7 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
       port: env.PORT,
       host: env.HOST,
       bodyLimit: env.BODY_LIMIT,
+      bulkBodyLimit: env.BULK_BODY_LIMIT,
       corsOrigins: env.CORS_ORIGINS,
       trustedProxies: env.TRUSTED_PROXIES,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

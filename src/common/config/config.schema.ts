@@ -149,6 +149,7 @@ export const envSchema = z
       .refine((list) => list.every(isAddressOrRange), 'must be a comma-separated list of IP addresses or CIDR ranges')
       .default([]),
     BODY_LIMIT: byteSize.default(1024 * 1024),
+    BULK_BODY_LIMIT: byteSize.default(16 * 1024 * 1024),
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 
     ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),

@@ -10,12 +10,18 @@ import { ErrorCode } from '../errors/error-code';
  * so malformed and oversized bodies are logged like any other request; its errors reach the
  * problem+json filter through Nest's error handler.
  */
+/** Bulk ingestion routes (`…/bulk`) accept BULK_BODY_LIMIT instead of BODY_LIMIT. */
+const BULK_PATH = /\/bulk\/?$/;
+
 @Injectable()
 export class JsonBodyMiddleware implements NestMiddleware {
   private readonly parse: express.RequestHandler;
+  private readonly parseBulk: express.RequestHandler;
 
   constructor(@InjectConfig() config: AppConfig) {
-    this.parse = express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/*+json'] });
+    const type = ['application/json', 'application/*+json'];
+    this.parse = express.json({ limit: config.http.bodyLimit, type });
+    this.parseBulk = express.json({ limit: config.http.bulkBodyLimit, type });
   }
 
   use(req: Request, res: Response, next: NextFunction): void {
@@ -29,6 +35,6 @@ export class JsonBodyMiddleware implements NestMiddleware {
       );
       return;
     }
-    this.parse(req, res, next);
+    (BULK_PATH.test(req.originalUrl.split('?')[0]) ? this.parseBulk : this.parse)(req, res, next);
   }
 }

@@ -191,12 +191,9 @@ export class ApiKeysService {
     const roles = row.roles.filter(isRole);
     const ownerPermissions = permissionsForRoles(roles, row.group_permissions.filter(isPermission));
     const permissions = new Set(row.scopes.filter(isPermission).filter((s) => ownerPermissions.has(s)));
-    if (
-      !row.last_used_at ||
-      Date.now() - row.last_used_at.getTime() > TOUCH_INTERVAL_MS ||
-      row.last_used_ip !== (ip ?? null)
-    ) {
-      // At most once a minute per key (or on a new address): the owner's activity shows the key in use.
+    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > TOUCH_INTERVAL_MS) {
+      // At most once a minute per key, whatever the address (a key behind a NAT pool must not write on
+      // every request): the owner's activity shows the key in use.
       await this.dataSource.query('UPDATE api_keys SET last_used_at = now(), last_used_ip = $2 WHERE id = $1', [
         row.id,
         ip ?? null,

@@ -1,11 +1,12 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Response } from 'express';
 import Redis from 'ioredis';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { MemoryThrottlerStorage } from './memory-throttler.storage';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 
 export interface RateLimitResult {
@@ -40,14 +41,13 @@ export class RateLimitService implements OnApplicationShutdown {
       this.redis.on('error', (err: Error) => this.logger.warn(`redis: ${err.message}`));
       this.storage = new RedisThrottlerStorage(this.redis, `${config.redisKeyPrefix}rl:`);
     } else {
-      this.storage = new ThrottlerStorageService();
+      this.storage = new MemoryThrottlerStorage();
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
     if (this.redis) await this.redis.quit().catch(() => undefined);
-    const memory = this.storage as Partial<OnApplicationShutdown>;
-    memory.onApplicationShutdown?.();
+    if (this.storage instanceof MemoryThrottlerStorage) this.storage.close();
   }
 
   get mode(): 'redis' | 'memory' {

@@ -1,4 +1,4 @@
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hkdfSync, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import type { AppConfig } from '../../common/config/app-config';
@@ -36,13 +36,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 @Injectable()
 export class TokenService {
-  private readonly accessKey: Buffer;
+  /** A KeyObject, not a Buffer: given a Buffer, jsonwebtoken first tries (and fails) to parse it as a public key on every call. */
+  private readonly accessKey: KeyObject;
   private readonly refreshKey: Buffer;
 
   constructor(@InjectConfig() private readonly config: AppConfig) {
     const derive = (info: string): Buffer =>
       Buffer.from(hkdfSync('sha256', config.secrets.jwtSecret, 'bastion', info, 32));
-    this.accessKey = derive('access-token/v1');
+    this.accessKey = createSecretKey(derive('access-token/v1'));
     this.refreshKey = derive('refresh-token/v1');
   }
 

@@ -1,5 +1,5 @@
 import { isIn, isISO8601 } from 'class-validator';
-import type { FieldError } from '../../common/errors/app.exception';
+import { AppException, type FieldError } from '../../common/errors/app.exception';
 import { TRADE_SIDES, type TradeSide } from '../entities/trade.entity';
 import {
   DECIMAL_20_8,
@@ -12,12 +12,15 @@ import {
 } from './input-rules';
 
 /**
- * Validators for the items of bulk requests (up to 10,000 trades or prices). They apply exactly
- * the rules the DTO decorators apply to a single item (same regexes, same messages, unknown
- * members refused, symbols trimmed and upper-cased), at a fraction of the cost: class-validator
- * and class-transformer spend about 40 ms on 1,000 items, these well under 1 ms. A unit test
- * checks that both agree item by item.
+ * Validators for bulk requests (up to 10,000 trades or prices). Bulk bodies bypass the global
+ * ValidationPipe (their handlers take `unknown`): these apply exactly the rules the DTO decorators
+ * apply to a single item (same regexes, same messages, unknown members refused, symbols trimmed
+ * and upper-cased), at a fraction of the cost. class-validator and class-transformer spend about
+ * 40 ms on 1,000 items; these about 2 ms. A unit test checks that both agree item by item.
  */
+
+/** The largest bulk request: all of it is validated and stored in one transaction. */
+export const MAX_BULK_ITEMS = 10_000;
 
 export interface TradeItem {
   symbol: string;
@@ -132,4 +135,41 @@ export function validatePriceItems(
     out[i] = { symbol, price: item.price as string, asOf: item.asOf as string };
   }
   return { items: out, errors };
+}
+
+/**
+ * Reads `{<list>: [...]}`: an object with that one member, an array of 1 to MAX_BULK_ITEMS items,
+ * each valid. Throws a 400 listing every problem (`trades.3.price`).
+ */
+function readBulk<T>(
+  body: unknown,
+  list: string,
+  check: (items: readonly unknown[], list: string) => { items: T[]; errors: FieldError[] },
+): T[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw AppException.validation([{ field: '', message: `the body must be an object {"${list}": [...]}` }]);
+  }
+  const errors: FieldError[] = [];
+  checkUnknown(body as Item, new Set([list]), '', errors);
+  for (const e of errors) e.field = e.field.slice(1); // '.name' -> 'name' at the top level
+  const items = (body as Item)[list];
+  if (!Array.isArray(items)) errors.push({ field: list, message: `${list} must be an array` });
+  else if (items.length < 1) errors.push({ field: list, message: `${list} must contain at least 1 elements` });
+  else if (items.length > MAX_BULK_ITEMS) {
+    errors.push({ field: list, message: `${list} must contain no more than ${MAX_BULK_ITEMS} elements` });
+  }
+  if (errors.length > 0) throw AppException.validation(errors);
+  const result = check(items as unknown[], list);
+  if (result.errors.length > 0) throw AppException.validation(result.errors);
+  return result.items;
+}
+
+/** The body of `POST /portfolios/{id}/trades/bulk`, validated; 400 naming every bad field. */
+export function readTradeBulk(body: unknown): TradeItem[] {
+  return readBulk(body, 'trades', validateTradeItems);
+}
+
+/** The body of `POST /prices/bulk`, validated; 400 naming every bad field. */
+export function readPriceBulk(body: unknown): PriceItem[] {
+  return readBulk(body, 'prices', validatePriceItems);
 }

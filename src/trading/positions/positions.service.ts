@@ -68,9 +68,15 @@ export class PositionsService {
   }
 
   async value(portfolio: PortfolioRow, asOf?: Date, manager?: EntityManager): Promise<PositionsDto> {
-    const states = asOf ? await this.replay(portfolio, asOf, manager) : await this.maintained(portfolio.id, manager);
+    let states: Map<string, PositionState>;
+    let prices: Map<string, PriceAt>;
+    if (asOf) {
+      states = await this.asOf(portfolio, asOf, manager);
+      prices = await this.pricesAt([...states.keys()], asOf, manager);
+    } else {
+      ({ states, prices } = await this.maintainedWithPrices(portfolio.id, manager));
+    }
     const symbols = [...states.keys()].sort();
-    const prices = await this.pricesAt(symbols, asOf, manager);
     const valuations = symbols.map((symbol) =>
       valuePosition(symbol, states.get(symbol)!, prices.get(symbol)?.price ?? null),
     );
@@ -101,6 +107,32 @@ export class PositionsService {
     };
   }
 
+  /** The maintained positions and the latest price of each, in one query. */
+  private async maintainedWithPrices(
+    portfolioId: string,
+    manager?: EntityManager,
+  ): Promise<{ states: Map<string, PositionState>; prices: Map<string, PriceAt> }> {
+    const rows = await (manager ?? this.dataSource.manager).query<
+      (RawPosition & { price: string | null; as_of: Date | null })[]
+    >(
+      `SELECT pos.symbol, pos.quantity, pos.cost_basis, pos.realised_pnl, pos.fees, pos.trade_count,
+              pos.last_executed_at, pr.price, pr.as_of
+         FROM positions pos
+         LEFT JOIN LATERAL (
+           SELECT price, as_of FROM prices WHERE prices.symbol = pos.symbol ORDER BY as_of DESC LIMIT 1
+         ) pr ON true
+        WHERE pos.portfolio_id = $1`,
+      [portfolioId],
+    );
+    const states = new Map<string, PositionState>();
+    const prices = new Map<string, PriceAt>();
+    for (const r of rows) {
+      states.set(r.symbol, toState(r));
+      if (r.price !== null && r.as_of !== null) prices.set(r.symbol, { price: new Dec(r.price), asOf: r.as_of });
+    }
+    return { states, prices };
+  }
+
   /** The positions maintained at ingestion, by symbol. */
   async maintained(portfolioId: string, manager?: EntityManager): Promise<Map<string, PositionState>> {
     const rows = await (manager ?? this.dataSource.manager).query<RawPosition[]>(
@@ -112,16 +144,43 @@ export class PositionsService {
   }
 
   /**
-   * Positions recomputed from the whole trade history (or up to `until`), in execution order. What
-   * the maintained positions must always equal.
+   * Positions as they stood at `at`. A symbol with no trade after `at` is exactly its maintained
+   * position; only the others are replayed from their history up to `at`.
    */
-  async replay(portfolio: PortfolioRow, until?: Date, manager?: EntityManager): Promise<Map<string, PositionState>> {
+  async asOf(portfolio: PortfolioRow, at: Date, manager?: EntityManager): Promise<Map<string, PositionState>> {
+    const maintained = await this.maintained(portfolio.id, manager);
+    const result = new Map<string, PositionState>();
+    const stale: string[] = [];
+    for (const [symbol, state] of maintained) {
+      if (state.lastExecutedAt && state.lastExecutedAt <= at) result.set(symbol, state);
+      else stale.push(symbol);
+    }
+    if (stale.length > 0) {
+      for (const [symbol, state] of await this.replay(portfolio, at, manager, stale)) result.set(symbol, state);
+    }
+    return result;
+  }
+
+  /**
+   * Positions recomputed from the trade history (up to `until`, of `symbols` when given), in
+   * execution order. What the maintained positions must always equal.
+   */
+  async replay(
+    portfolio: PortfolioRow,
+    until?: Date,
+    manager?: EntityManager,
+    symbols?: string[],
+  ): Promise<Map<string, PositionState>> {
+    const params: unknown[] = [portfolio.id];
+    const where = ['portfolio_id = $1'];
+    if (until) where.push(`executed_at <= $${params.push(until)}`);
+    if (symbols) where.push(`symbol = ANY($${params.push(symbols)}::text[])`);
     const rows = await (manager ?? this.dataSource.manager).query<RawTrade[]>(
       `SELECT symbol, side, quantity, price, fees, executed_at
          FROM trades
-        WHERE portfolio_id = $1 ${until ? 'AND executed_at <= $2' : ''}
+        WHERE ${where.join(' AND ')}
         ORDER BY executed_at, seq`,
-      until ? [portfolio.id, until] : [portfolio.id],
+      params,
     );
     return replayBySymbol(
       rows.map((r) => ({

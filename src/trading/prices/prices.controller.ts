@@ -1,5 +1,5 @@
 import { Body, Controller, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { Authenticated } from '../../security/rbac/authenticated.decorator';
 import { Dec } from '../valuation/decimal';
@@ -31,10 +31,10 @@ export class PricesController {
     summary: 'Publish many prices at once',
     description: `Up to ${MAX_BULK_PRICES} prices, all or nothing; a validation error names the item (\`prices.3.price\`).`,
   })
+  @ApiBody({ type: BulkPricesDto })
   @ApiCreatedResponse({ type: BulkPricesResultDto })
   @ApiProblems(400, 413)
-  async bulk(@Body() body: BulkPricesDto): Promise<BulkPricesResultDto> {
-    const latest = await this.prices.recordBulk(body.prices);
-    return { received: body.prices.length, latest };
+  bulk(@Body() body: unknown): Promise<BulkPricesResultDto> {
+    return this.prices.recordBulk(body);
   }
 }

@@ -5,7 +5,7 @@ import { AppException, type FieldError } from '../../common/errors/app.exception
 import { TradingEventsPublisher } from '../trading-events.publisher';
 import { TradingEvents } from '../trading.events';
 import { Dec } from '../valuation/decimal';
-import { type PriceItem, validatePriceItems } from '../dto/bulk-input.validator';
+import { type PriceItem, readPriceBulk } from '../dto/bulk-input.validator';
 import type { PriceDto } from './dto/price.dto';
 
 /** Rows per INSERT statement. */
@@ -35,13 +35,12 @@ export class PricesService {
   }
 
   /**
-   * Up to 10,000 prices, all or nothing, checked here (validatePriceItems: the PriceInputDto rules);
-   * answers, per symbol sent, its latest price afterwards.
+   * `{prices: [...]}`, up to 10,000, all or nothing, checked here (readPriceBulk: the
+   * PriceInputDto rules); answers, per symbol sent, its latest price afterwards.
    */
-  async recordBulk(inputs: readonly unknown[]): Promise<PriceDto[]> {
-    const { items, errors } = validatePriceItems(inputs);
-    if (errors.length > 0) throw AppException.validation(errors);
-    return this.record(normalise(items, 'bulk'));
+  async recordBulk(body: unknown): Promise<{ received: number; latest: PriceDto[] }> {
+    const items = readPriceBulk(body);
+    return { received: items.length, latest: await this.record(normalise(items, 'bulk')) };
   }
 
   private async record(prices: NormalisedPrice[]): Promise<PriceDto[]> {

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import type { Principal } from '../../security/auth/principal';
@@ -92,22 +92,18 @@ export class TradesController {
   })
   @ApiCreatedResponse({ type: BulkTradesResultDto, description: 'Stored.' })
   @ApiOkResponse({ type: BulkTradesResultDto, description: 'Every item was already stored; nothing new.' })
+  @ApiBody({ type: BulkTradesDto })
   @ApiIdempotency()
   @ApiProblems(400, 404, 409, 413)
   async bulk(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UUID) id: string,
-    @Body() body: BulkTradesDto,
+    @Body() body: unknown, // checked by the service (readTradeBulk), not by the global pipe
     @Headers('idempotency-key') key: string | undefined,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<BulkTradesResultDto> {
-    const answer = await this.trades.recordBulk(
-      principal,
-      id,
-      body.trades,
-      idempotentRequest(principal, req, key, body),
-    );
+    const answer = await this.trades.recordBulk(principal, id, body, idempotentRequest(principal, req, key, body));
     res.status(answer.status);
     if (answer.replayed) res.setHeader('Idempotent-Replayed', 'true');
     return answer.body;

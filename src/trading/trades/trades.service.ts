@@ -21,7 +21,7 @@ import {
   type Side,
 } from '../valuation/average-cost';
 import { Dec, storeDecimal } from '../valuation/decimal';
-import { type TradeItem, validateTradeItems } from '../dto/bulk-input.validator';
+import { readTradeBulk, type TradeItem } from '../dto/bulk-input.validator';
 import type { BulkTradesResultDto, DuplicateTradeDto, TradeDto, TradeInputDto } from './dto/trade.dto';
 
 /** Rows per INSERT statement: one statement per chunk, never one per trade. */
@@ -114,17 +114,16 @@ export class TradesService {
   }
 
   /**
-   * A bulk: 201 when it stored trades, 200 when every item was a duplicate. Items are validated
-   * here (validateTradeItems: the TradeInputDto rules, fast enough for 10,000 items).
+   * A bulk `{trades: [...]}`: 201 when it stored trades, 200 when every item was a duplicate. The
+   * body is validated here (readTradeBulk: the TradeInputDto rules, fast enough for 10,000 items).
    */
   recordBulk(
     principal: Principal,
     portfolioId: string,
-    inputs: readonly unknown[],
+    body: unknown,
     idempotency?: IdempotentRequest,
   ): Promise<Answer<BulkTradesResultDto> & { replayed: boolean }> {
-    const { items, errors } = validateTradeItems(inputs);
-    if (errors.length > 0) throw AppException.validation(errors);
+    const items = readTradeBulk(body);
     return this.record(principal, portfolioId, items, 'bulk', idempotency) as Promise<
       Answer<BulkTradesResultDto> & { replayed: boolean }
     >;
@@ -184,11 +183,7 @@ export class TradesService {
         const at = await this.insertTrades(manager, portfolio.id, principal.userId, fresh.slice(i, i + INSERT_CHUNK));
         createdAt ??= at;
       }
-      await this.savePositions(manager, portfolio.id, positions);
-      await manager.query('UPDATE portfolios SET trade_seq = $2, updated_at = now() WHERE id = $1', [
-        portfolio.id,
-        seq.toString(),
-      ]);
+      await this.savePositions(manager, portfolio.id, positions, seq);
     }
     return { portfolio, created: fresh, duplicates, symbols, createdAt: createdAt ?? new Date() };
   }
@@ -399,14 +394,19 @@ export class TradesService {
     return rows[0].created_at;
   }
 
+  /** Upserts the new positions and moves the portfolio's trade seq on, in one statement. */
   private async savePositions(
     manager: EntityManager,
     portfolioId: string,
     positions: Map<string, PositionState>,
+    lastSeq: bigint,
   ): Promise<void> {
     const entries = [...positions.entries()];
     await manager.query(
-      `INSERT INTO positions
+      `WITH portfolio AS (
+         UPDATE portfolios SET trade_seq = $9, updated_at = now() WHERE id = $1
+       )
+       INSERT INTO positions
          (portfolio_id, symbol, quantity, cost_basis, realised_pnl, fees, trade_count, last_executed_at, updated_at)
        SELECT $1, u.symbol, u.quantity, u.cost_basis, u.realised_pnl, u.fees, u.trade_count, u.last_executed_at, now()
          FROM unnest($2::text[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::int[],
@@ -429,6 +429,7 @@ export class TradesService {
         entries.map(([, p]) => storeDecimal(p.fees)),
         entries.map(([, p]) => p.tradeCount),
         entries.map(([, p]) => p.lastExecutedAt!.toISOString()),
+        lastSeq.toString(),
       ],
     );
   }

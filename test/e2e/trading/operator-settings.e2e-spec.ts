@@ -3,7 +3,7 @@ import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
  * An app with operator settings: v1 marked deprecated (v1 answers say so, v2 answers do not), and
- * a BODY_LIMIT large enough for the largest bulk (10,000 trades are about 1.4 MB of JSON).
+ * the largest bulk (10,000 trades are about 1.4 MB of JSON: over BODY_LIMIT, within BULK_BODY_LIMIT).
  */
 describe('trading under operator settings: deprecated v1, bulk of 10,000', () => {
   let t: TestApp;
@@ -14,7 +14,6 @@ describe('trading under operator settings: deprecated v1, bulk of 10,000', () =>
       ...BOOTSTRAP_ENV,
       DEPRECATED_API_VERSIONS: '1=2026-01-01/2027-06-30',
       API_MIGRATION_NOTES_URL: 'https://docs.example.com/migrate/v{version}',
-      BODY_LIMIT: '2mb',
     });
     root = await login(t, ADMIN_EMAIL, ADMIN_PASSWORD);
   });

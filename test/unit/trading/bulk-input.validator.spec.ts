@@ -1,7 +1,12 @@
 import type { ArgumentMetadata } from '@nestjs/common';
 import { AppException, type FieldError } from '../../../src/common/errors/app.exception';
 import { createValidationPipe } from '../../../src/common/validation/validation.pipe';
-import { validatePriceItems, validateTradeItems } from '../../../src/trading/dto/bulk-input.validator';
+import {
+  readPriceBulk,
+  readTradeBulk,
+  validatePriceItems,
+  validateTradeItems,
+} from '../../../src/trading/dto/bulk-input.validator';
 import { PriceInputDto } from '../../../src/trading/prices/dto/price.dto';
 import { TradeInputDto } from '../../../src/trading/trades/dto/trade.dto';
 
@@ -105,5 +110,35 @@ describe('bulk item validators agree with the DTOs', () => {
     const elapsed = performance.now() - started;
     expect(errors).toEqual([]);
     expect(elapsed).toBeLessThan(1000); // about 20 ms; generous for a loaded CI machine
+  });
+
+  it('reads the bulk body: one member, an array of 1 to 10,000 valid items', () => {
+    const errorsOf = (read: (b: unknown) => unknown, body: unknown): FieldError[] => {
+      try {
+        read(body);
+      } catch (err) {
+        if (err instanceof AppException) return err.options.errors ?? [];
+        throw err;
+      }
+      return [];
+    };
+    expect(readTradeBulk({ trades: [trade] })).toEqual([trade]);
+    expect(errorsOf(readTradeBulk, [trade])).toEqual([
+      { field: '', message: 'the body must be an object {"trades": [...]}' },
+    ]);
+    expect(errorsOf(readTradeBulk, null)).toHaveLength(1);
+    expect(errorsOf(readTradeBulk, { trades: [], extra: 1 })).toEqual([
+      { field: 'extra', message: 'property extra should not exist' },
+      { field: 'trades', message: 'trades must contain at least 1 elements' },
+    ]);
+    expect(errorsOf(readTradeBulk, { trades: 'x' })).toEqual([{ field: 'trades', message: 'trades must be an array' }]);
+    expect(errorsOf(readTradeBulk, { trades: Array.from({ length: 10_001 }, () => trade) })).toEqual([
+      { field: 'trades', message: 'trades must contain no more than 10000 elements' },
+    ]);
+    expect(errorsOf(readTradeBulk, { trades: [trade, { ...trade, side: 'x' }] })).toEqual([
+      { field: 'trades.1.side', message: 'side must be one of: buy, sell' },
+    ]);
+    expect(readPriceBulk({ prices: [price] })).toEqual([price]);
+    expect(errorsOf(readPriceBulk, { price: [price] }).map((e) => e.field)).toEqual(['price', 'prices']);
   });
 });

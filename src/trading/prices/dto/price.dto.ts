@@ -1,10 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsISO8601, IsString, Matches } from 'class-validator';
+import { IsISO8601, IsString, Matches } from 'class-validator';
+import { MAX_BULK_ITEMS } from '../../dto/bulk-input.validator';
 import { IsDecimalString } from '../../dto/decimal-string.decorator';
 import { ISO8601_OPTIONS, MESSAGES, SYMBOL, TIMESTAMP, toUpper } from '../../dto/input-rules';
 
-export const MAX_BULK_PRICES = 10_000;
+export const MAX_BULK_PRICES = MAX_BULK_ITEMS;
 
 export class PriceInputDto {
   @ApiProperty({
@@ -31,13 +32,10 @@ export class PriceInputDto {
   asOf!: string;
 }
 
+/** The bulk body, for the OpenAPI document only: readPriceBulk checks it with PriceInputDto's rules. */
 export class BulkPricesDto {
   @ApiProperty({ type: [PriceInputDto], minItems: 1, maxItems: MAX_BULK_PRICES })
-  /** Items are checked by validatePriceItems (the same rules as PriceInputDto). */
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_BULK_PRICES)
-  prices!: unknown[];
+  prices!: PriceInputDto[];
 }
 
 export class PriceDto {

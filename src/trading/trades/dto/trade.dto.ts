@@ -1,13 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsOptional, IsString, Matches } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, Matches } from 'class-validator';
 import { PageDto, PageQueryDto } from '../../../common/pagination/pagination';
 import { TRADE_SIDES, type TradeSide } from '../../entities/trade.entity';
+import { MAX_BULK_ITEMS } from '../../dto/bulk-input.validator';
 import { IsDecimalString } from '../../dto/decimal-string.decorator';
 import { EXTERNAL_ID, ISO8601_OPTIONS, MESSAGES, SYMBOL, TIMESTAMP, toUpper } from '../../dto/input-rules';
 
 /** The largest bulk request: all of it is validated and stored in one transaction. */
-export const MAX_BULK_TRADES = 10_000;
+export const MAX_BULK_TRADES = MAX_BULK_ITEMS;
 
 export class TradeInputDto {
   @ApiProperty({
@@ -60,13 +61,13 @@ export class TradeInputDto {
   externalId?: string;
 }
 
+/**
+ * The bulk body, for the OpenAPI document only: the handler takes it unparsed and readTradeBulk
+ * checks it with TradeInputDto's rules (much faster than class-validator for 10,000 items).
+ */
 export class BulkTradesDto {
-  /** Items are checked by validateTradeItems (the same rules as TradeInputDto, much faster for 10,000). */
   @ApiProperty({ type: [TradeInputDto], minItems: 1, maxItems: MAX_BULK_TRADES })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_BULK_TRADES)
-  trades!: unknown[];
+  trades!: TradeInputDto[];
 }
 
 export class TradeDto {

@@ -1,0 +1,300 @@
+/**
+ * Trading throughput and latency against PostgreSQL, with the whole app booted in process through
+ * createApp (app.setup.ts, what main.ts serves) and driven over real HTTP on 127.0.0.1.
+ *
+ *   npm run bench:trading
+ *   DATABASE_URL=postgres://user@host:5432/postgres npm run bench:trading   # server to use
+ *
+ * It creates its own database on that server (and drops it at the end), then measures:
+ *  1. bulk ingestion: BATCHES requests of BATCH trades (default 100 × 1,000) into one portfolio,
+ *     one after the other (ingestion is serialised per portfolio), and then the same spread over
+ *     STREAMS portfolios in parallel; in trades per second (target: at least 20,000);
+ *  2. one out-of-order batch (executed before the history), which recomputes its symbols;
+ *  3. GET /api/v1/portfolios/:id/positions of the portfolio now holding BATCHES × BATCH trades:
+ *     READS sequential requests after a warm-up, then CONCURRENCY clients at once; latency
+ *     percentiles in milliseconds (target: p99 under 50 ms);
+ *  4. positions with `asOf` in the middle of the history (replays every symbol up to it), and
+ *     GET /api/v2/portfolios/:id.
+ *
+ * Settings (environment): DATABASE_URL, BATCHES (100), BATCH (1000), STREAMS (4), READS (2000),
+ * CONCURRENCY (8), SYMBOLS (20), LOG_LEVEL (silent), DATABASE_POOL_SIZE (10).
+ * Benchmarks print figures; they never fail on time.
+ */
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { createApp } from '../src/app.setup';
+import { buildConfig, parseEnv } from '../src/common/config/app-config';
+
+const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const BATCHES = Number(process.env.BATCHES ?? 100);
+const BATCH = Number(process.env.BATCH ?? 1000);
+const STREAMS = Number(process.env.STREAMS ?? 4);
+const READS = Number(process.env.READS ?? 2000);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
+const SYMBOL_COUNT = Number(process.env.SYMBOLS ?? 20);
+const ADMIN = { email: 'bench@example.com', password: 'Bench-Password-123456' };
+
+interface Trade {
+  symbol: string;
+  side: 'buy' | 'sell';
+  quantity: string;
+  price: string;
+  fees: string;
+  executedAt: string;
+  externalId: string;
+}
+
+const SYMBOLS = Array.from({ length: SYMBOL_COUNT }, (_, i) => `SYM${String(i).padStart(3, '0')}`);
+const START = Date.UTC(2025, 0, 2, 9, 0);
+
+/**
+ * Deterministic trades in execution order: mostly buys, and sells of part of what is held, so a
+ * long-only portfolio accepts them all.
+ */
+function makeTrades(count: number, offset: number, prefix: string, startMs = START): Trade[] {
+  const held = new Map<string, number>();
+  const trades: Trade[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = offset + i;
+    const symbol = SYMBOLS[(n * 7) % SYMBOLS.length];
+    const qty = (n % 50) + 1;
+    const h = held.get(symbol) ?? 0;
+    const sell = n % 4 === 3 && h > qty;
+    held.set(symbol, sell ? h - qty : h + qty);
+    trades.push({
+      symbol,
+      side: sell ? 'sell' : 'buy',
+      quantity: String(qty),
+      price: `${100 + (n % 97)}.${String(n % 100).padStart(2, '0')}`,
+      fees: (n % 10) / 10 === 0 ? '0' : `0.${n % 10}`,
+      executedAt: new Date(startMs + n * 1000).toISOString(),
+      externalId: `${prefix}-${n}`,
+    });
+  }
+  return trades;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function latencyLine(label: string, ms: number[], wallMs?: number): string {
+  const s = [...ms].sort((a, b) => a - b);
+  const rate = wallMs ? `   ${((ms.length / wallMs) * 1000).toFixed(0)} req/s` : '';
+  return `${label.padEnd(44)} p50 ${percentile(s, 50).toFixed(2).padStart(7)} ms   p95 ${percentile(s, 95).toFixed(2).padStart(7)} ms   p99 ${percentile(s, 99).toFixed(2).padStart(7)} ms   max ${s[s.length - 1].toFixed(2).padStart(7)} ms   (n=${ms.length})${rate}`;
+}
+
+async function withServer<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: SERVER_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const dbName = `bastion_bench_trading_${process.pid}`;
+  await withServer((c) => c.query(`CREATE DATABASE ${dbName}`));
+  const dbUrl = new URL(SERVER_URL);
+  dbUrl.pathname = `/${dbName}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'bastion-bench-trading-'));
+
+  const env = parseEnv({
+    NODE_ENV: 'production',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    DATA_DIR: dataDir,
+    DATABASE_URL: dbUrl.toString(),
+    DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '10',
+    JWT_SECRET: randomBytes(32).toString('base64'),
+    MASTER_KEY: randomBytes(32).toString('base64'),
+    BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+    BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    // Requests in this run come from one address far faster than any client limit.
+    RATE_LIMIT_IP_PER_MINUTE: '100000000',
+    RATE_LIMIT_USER_PER_MINUTE: '100000000',
+  });
+  const config = buildConfig(env, {
+    jwtSecret: Buffer.from(env.JWT_SECRET!, 'base64url'),
+    masterKey: Buffer.from(env.MASTER_KEY!, 'base64url'),
+    source: 'environment',
+  });
+  const app = await createApp(config);
+  await app.listen(0, '127.0.0.1');
+  const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+
+  // node:http with keep-alive: the client shares this process, so it should cost as little as possible.
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  interface Reply {
+    status: number;
+    text: string;
+  }
+  const send = (method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        `${base}${path}`,
+        {
+          method,
+          agent,
+          headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const call = (method: string, path: string, body?: unknown, token?: string): Promise<Reply> =>
+    send(
+      method,
+      path,
+      body === undefined ? undefined : JSON.stringify(body),
+      token ? { authorization: `Bearer ${token}` } : {},
+    );
+  const ok = (res: Reply, what: string): Record<string, unknown> => {
+    if (res.status >= 300) throw new Error(`${what} answered ${res.status}: ${res.text.slice(0, 500)}`);
+    return res.text ? (JSON.parse(res.text) as Record<string, unknown>) : {};
+  };
+
+  try {
+    const login = ok(await call('POST', '/api/v1/auth/login', ADMIN), 'login');
+    const token = login.accessToken as string;
+    const newPortfolio = async (name: string): Promise<string> =>
+      ok(await call('POST', '/api/v1/portfolios', { name, baseCurrency: 'USD' }, token), 'portfolio').id as string;
+
+    console.log(
+      `Trading benchmark: PostgreSQL ${dbUrl.host}, Node ${process.version}, batches of ${BATCH}, pool ${config.database.poolSize}, ${availableParallelism()} CPUs, load average ${loadavg()[0].toFixed(2)}`,
+    );
+
+    // 1. Bulk ingestion into one portfolio, one batch after the other.
+    const book = await newPortfolio('bench main');
+    const all = makeTrades(BATCHES * BATCH, 0, 'M');
+    const bodies = Array.from({ length: BATCHES }, (_, b) =>
+      JSON.stringify({ trades: all.slice(b * BATCH, (b + 1) * BATCH) }),
+    );
+    const batchMs: number[] = [];
+    const t0 = performance.now();
+    for (let b = 0; b < BATCHES; b++) {
+      const s = performance.now();
+      const res = await send('POST', `/api/v1/portfolios/${book}/trades/bulk`, bodies[b], {
+        authorization: `Bearer ${token}`,
+        'idempotency-key': `bench-${b}`,
+      });
+      ok(res, `batch ${b}`);
+      batchMs.push(performance.now() - s);
+    }
+    const sequentialMs = performance.now() - t0;
+    const bodyKb = Buffer.byteLength(bodies[0]) / 1024;
+    console.log(
+      `\n1. Bulk ingestion, one portfolio, sequential: ${BATCHES * BATCH} trades in ${(sequentialMs / 1000).toFixed(2)} s = ${((BATCHES * BATCH) / (sequentialMs / 1000)).toFixed(0)} trades/s (body ${bodyKb.toFixed(0)} KiB per batch)`,
+    );
+    console.log(latencyLine('   per batch request', batchMs));
+
+    // The same volume over STREAMS portfolios at once.
+    const streams = await Promise.all(Array.from({ length: STREAMS }, (_, i) => newPortfolio(`bench stream ${i}`)));
+    const perStream = Math.ceil(BATCHES / STREAMS);
+    const streamBodies = streams.map((_, s) => {
+      const trades = makeTrades(perStream * BATCH, 0, `S${s}`);
+      return Array.from({ length: perStream }, (_, b) =>
+        JSON.stringify({ trades: trades.slice(b * BATCH, (b + 1) * BATCH) }),
+      );
+    });
+    const t1 = performance.now();
+    await Promise.all(
+      streams.map(async (id, s) => {
+        for (let b = 0; b < perStream; b++) {
+          const res = await send('POST', `/api/v1/portfolios/${id}/trades/bulk`, streamBodies[s][b], {
+            authorization: `Bearer ${token}`,
+          });
+          ok(res, `stream ${s} batch ${b}`);
+        }
+      }),
+    );
+    const parallelMs = performance.now() - t1;
+    console.log(
+      `   ${STREAMS} portfolios in parallel: ${STREAMS * perStream * BATCH} trades in ${(parallelMs / 1000).toFixed(2)} s = ${((STREAMS * perStream * BATCH) / (parallelMs / 1000)).toFixed(0)} trades/s`,
+    );
+
+    // 2. One batch executed before all of the history: its symbols are recomputed from history.
+    const early = makeTrades(BATCH, 0, 'EARLY', START - BATCH * 1000 - 86_400_000).map((t) => ({
+      ...t,
+      side: 'buy' as const,
+    }));
+    const t2 = performance.now();
+    ok(await call('POST', `/api/v1/portfolios/${book}/trades/bulk`, { trades: early }, token), 'early batch');
+    console.log(
+      `\n2. Out-of-order batch of ${BATCH} (recomputes ${SYMBOL_COUNT} symbols over ${BATCHES * BATCH} trades): ${(performance.now() - t2).toFixed(0)} ms`,
+    );
+
+    // Prices for every symbol, so positions are valued.
+    ok(
+      await call(
+        'POST',
+        '/api/v1/prices/bulk',
+        { prices: SYMBOLS.map((symbol, i) => ({ symbol, price: `${150 + i}.5`, asOf: new Date().toISOString() })) },
+        token,
+      ),
+      'prices',
+    );
+
+    // 3. Positions of the portfolio holding every trade.
+    const counter = new Client({ connectionString: dbUrl.toString() });
+    await counter.connect();
+    const n = Number(
+      (await counter.query<{ n: string }>('SELECT count(*) AS n FROM trades WHERE portfolio_id = $1', [book])).rows[0]
+        .n,
+    );
+    await counter.end();
+    const path = `/api/v1/portfolios/${book}/positions`;
+    const measure = async (p: string, count: number): Promise<number[]> => {
+      const times: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const s = performance.now();
+        const res = await call('GET', p, undefined, token);
+        times.push(performance.now() - s);
+        ok(res, p);
+      }
+      return times;
+    };
+    await measure(path, Math.min(200, READS));
+    console.log(`\n3. GET positions of a portfolio holding ${n} trades (${SYMBOL_COUNT} positions):`);
+    console.log(latencyLine('   sequential', await measure(path, READS)));
+    const concurrent: number[] = [];
+    const t3 = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        concurrent.push(...(await measure(path, Math.ceil(READS / CONCURRENCY))));
+      }),
+    );
+    console.log(latencyLine(`   ${CONCURRENCY} concurrent clients`, concurrent, performance.now() - t3));
+
+    // 4. asOf (replays the history) and v2.
+    const asOf = `${path}?asOf=${encodeURIComponent(new Date(START + (BATCHES * BATCH * 1000) / 2).toISOString())}`;
+    await measure(asOf, 2);
+    console.log(`\n4. Others:`);
+    console.log(latencyLine('   positions ?asOf= (replay of ~half)', await measure(asOf, 20)));
+    const v2 = `/api/v2/portfolios/${book}`;
+    await measure(v2, 50);
+    console.log(latencyLine('   GET /api/v2/portfolios/:id', await measure(v2, Math.min(500, READS))));
+    console.log(`\nLoad average at the end: ${loadavg()[0].toFixed(2)} (the client runs in this process too)`);
+  } finally {
+    agent.destroy();
+    await app.close();
+    await withServer((c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
