@@ -57,6 +57,21 @@ describe('process lifecycle (embedded mode)', () => {
     const secrets = readFileSync(join(dataDir, 'secrets.json'), 'utf8');
     expect(existsSync(join(dataDir, 'pgdata', 'PG_VERSION'))).toBe(true);
 
+    // The first administrator is created and its password shown once, on the console only.
+    const password = /password: (\S+)/.exec(first.output())?.[1];
+    expect(first.output()).toContain('admin@localhost');
+    const signIn = await fetch(`${first.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@localhost', password }),
+    });
+    expect(signIn.status).toBe(200);
+    const logLines = first
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
+    expect(logLines.some((l) => l.includes(password!))).toBe(false);
+
     // A second process on the same data directory is refused while the first runs.
     const intruder = await start(dataDir).then(
       () => 'started',

@@ -3,8 +3,10 @@ import { IsEmail, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { Trim } from '../../../common/validation/trim.decorator';
 
 export class LoginDto {
+  /** Not validated as an address: `admin@localhost` (the embedded-mode first admin) must sign in too. */
   @ApiProperty({ example: 'jane.doe@example.com' })
-  @IsEmail()
+  @IsString()
+  @IsNotEmpty()
   @MaxLength(254)
   email!: string;
 
