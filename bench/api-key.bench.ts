@@ -35,15 +35,14 @@
  * never fails on time, but it warns when a method saw non-2xx answers or errors.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { load, type LoadResult, type LoadSettings } from './support/load';
-import { freePort, type ServerProcess, startServer } from './support/server-process';
+import { ADMIN, ROOT, startBastion } from './support/bastion';
+import type { ServerProcess } from './support/server-process';
 
-const ROOT = join(__dirname, '..');
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 function intFromEnv(name: string, fallback: number): number {
@@ -64,10 +63,8 @@ const ORDER = process.env.BENCH_ORDER || 'jwt-first';
 if (ORDER !== 'jwt-first' && ORDER !== 'key-first') {
   throw new Error(`BENCH_ORDER must be jwt-first or key-first, got ${ORDER}`);
 }
-const ADMIN = { email: 'root@example.com', password: 'Correct-Horse-Battery-9' };
 const TRADER = { email: 'bench-trader@example.com', password: 'Quiet-Orchard-7-Lantern' };
 const ENDPOINT = '/portfolios';
-const UNLIMITED = String(1_000_000_000);
 /** The n-th client address of the run, in RFC 2544's benchmarking range 198.18.0.0/15. */
 const clientAddress = (n: number): string => `198.18.${Math.floor(n / 256) % 256}.${n % 256}`;
 
@@ -142,34 +139,7 @@ function schedule(rounds: number, first: Kind): { kind: Kind; round: number }[] 
 }
 
 async function benchBastion(dbUrl: string, dataDir: string, track: (s: ServerProcess) => void): Promise<Row[]> {
-  const port = await freePort();
-  const server = await startServer({
-    name: 'Bastion',
-    cwd: ROOT,
-    args: ['dist/src/main.js'],
-    port,
-    readyPath: '/health/ready',
-    onSpawn: track,
-    env: {
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      DATA_DIR: dataDir,
-      DATABASE_URL: dbUrl,
-      JWT_SECRET: randomBytes(32).toString('base64'),
-      MASTER_KEY: randomBytes(32).toString('base64'),
-      BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-      BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-      // One user, one key, one address per round: lift every limit (the checks still run, for both
-      // methods) so the benchmark measures throughput rather than the limiter's 429s.
-      RATE_LIMIT_IP_PER_MINUTE: UNLIMITED,
-      RATE_LIMIT_AUTH_PER_MINUTE: UNLIMITED,
-      RATE_LIMIT_USER_PER_MINUTE: UNLIMITED,
-      RATE_LIMIT_KEY_TIERS: `standard=${UNLIMITED},elevated=${UNLIMITED},bulk=${UNLIMITED}`,
-      TRUSTED_PROXIES: '127.0.0.1',
-    },
-  });
+  const server = await startBastion({ dbUrl, dataDir, onSpawn: track, env: { TRUSTED_PROXIES: '127.0.0.1' } });
   try {
     const api = `${server.url}/api/v1`;
     const admin = await call<{ accessToken: string }>('POST', `${api}/auth/login`, 200, { body: ADMIN });

@@ -19,9 +19,9 @@ import { join } from 'node:path';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { Client } from 'pg';
 import { load, type LoadResult, type LoadSettings } from './support/load';
+import { ADMIN, ROOT, startBastion } from './support/bastion';
 import { freePort, type ServerProcess, startServer } from './support/server-process';
 
-const ROOT = join(__dirname, '..');
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 function intFromEnv(name: string, fallback: number): number {
@@ -39,10 +39,8 @@ const SETTINGS: LoadSettings = {
 };
 /** One user per connection by default, so concurrent logins do not queue on one credential row lock. */
 const USER_COUNT = Math.max(1, intFromEnv('BENCH_USERS', SETTINGS.connections));
-const ADMIN = { email: 'root@example.com', password: 'Correct-Horse-Battery-9' };
 /** Bastion's defaults (ARGON2_MEMORY_KIB, ARGON2_TIME_COST, ARGON2_PARALLELISM): OWASP's argon2id. */
 const ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
-const UNLIMITED = String(1_000_000_000);
 
 interface BenchUser {
   email: string;
@@ -120,32 +118,7 @@ async function benchBastion(
   users: BenchUser[],
   track: (s: ServerProcess) => void,
 ): Promise<{ login: LoadResult; me: LoadResult }> {
-  const port = await freePort();
-  const server = await startServer({
-    name: 'Bastion',
-    cwd: ROOT,
-    args: ['dist/src/main.js'],
-    port,
-    readyPath: '/health/ready',
-    onSpawn: track,
-    env: {
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      DATA_DIR: dataDir,
-      DATABASE_URL: dbUrl,
-      JWT_SECRET: randomBytes(32).toString('base64'),
-      MASTER_KEY: randomBytes(32).toString('base64'),
-      BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-      BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-      // All requests come from one address and 20 users: lift the rate limits (their checks still
-      // run) so the benchmark measures throughput rather than the limiter's 429s.
-      RATE_LIMIT_IP_PER_MINUTE: UNLIMITED,
-      RATE_LIMIT_AUTH_PER_MINUTE: UNLIMITED,
-      RATE_LIMIT_USER_PER_MINUTE: UNLIMITED,
-    },
-  });
+  const server = await startBastion({ dbUrl, dataDir, onSpawn: track });
   try {
     const api = `${server.url}/api/v1`;
     const admin = await call<{ accessToken: string }>('POST', `${api}/auth/login`, 200, { body: ADMIN });
