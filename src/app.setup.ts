@@ -3,10 +3,12 @@ import { VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type ModuleImport } from './app.module';
 import type { AppConfig } from './common/config/app-config';
+import { DeprecationMiddleware } from './common/http/deprecation.middleware';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './common/http/request-id.middleware';
 import { buildOpenApiDocument } from './common/openapi/openapi';
 
@@ -47,7 +49,9 @@ export async function buildOfflineOpenApiDocument(config: AppConfig): Promise<Op
     abortOnError: false,
   });
   configureRouting(app);
-  const document = buildOpenApiDocument(app);
+  const document = buildOpenApiDocument(app, {
+    deprecatedVersions: new DeprecationMiddleware(config).deprecatedVersions,
+  });
   await app.close();
   return document;
 }
@@ -60,6 +64,8 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
   app.set('trust proxy', config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false);
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
+  const deprecation = new DeprecationMiddleware(config);
+  app.use((req: Request, res: Response, next: NextFunction) => deprecation.use(req, res, next));
   app.use(
     helmet({
       // Swagger UI loads its own scripts and styles from /docs; nothing from elsewhere.
@@ -86,7 +92,9 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
   }
 
   configureRouting(app);
-  const document = buildOpenApiDocument(app as INestApplication);
+  const document = buildOpenApiDocument(app as INestApplication, {
+    deprecatedVersions: deprecation.deprecatedVersions,
+  });
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     customSiteTitle: 'Bastion API',

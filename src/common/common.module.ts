@@ -1,7 +1,6 @@
 import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ProblemDetailsFilter } from './errors/problem-details.filter';
-import { DeprecationInterceptor } from './http/deprecation.interceptor';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { RouteTable } from './http/route-table';
 import { createValidationPipe } from './validation/validation.pipe';
@@ -14,7 +13,6 @@ import { LoggingModule } from './logging/logging.module';
     RouteTable,
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
-    { provide: APP_INTERCEPTOR, useClass: DeprecationInterceptor },
   ],
   exports: [RouteTable],
 })

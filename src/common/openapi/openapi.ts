@@ -15,7 +15,10 @@ const COMMON_PROBLEMS: Record<string, string> = {
 const lowerFirst = (s: string): string => s.charAt(0).toLowerCase() + s.slice(1);
 
 /** The OpenAPI 3 document served at /docs-json and written by `npm run openapi`. */
-export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+export function buildOpenApiDocument(
+  app: INestApplication,
+  options: { deprecatedVersions?: string[] } = {},
+): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Bastion API')
     .setDescription(
@@ -53,6 +56,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     },
   });
   addCommonProblems(document);
+  markDeprecated(document, options.deprecatedVersions ?? []);
   return document;
 }
 
@@ -67,6 +71,19 @@ function addCommonProblems(document: OpenAPIObject): void {
           content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDto' } } },
         };
       }
+    }
+  }
+}
+
+/** Operations of versions listed in DEPRECATED_API_VERSIONS are flagged `deprecated: true`. */
+function markDeprecated(document: OpenAPIObject, versions: string[]): void {
+  if (versions.length === 0) return;
+  for (const [path, pathItem] of Object.entries(document.paths)) {
+    const version = /^\/api\/v(\d+)\//.exec(path)?.[1];
+    if (!version || !versions.includes(version)) continue;
+    for (const method of ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const) {
+      const operation = pathItem[method];
+      if (operation) operation.deprecated = true;
     }
   }
 }

@@ -35,12 +35,23 @@ describe('trading under operator settings: deprecated v1, bulk of 10,000', () =>
     const missing = await t.http.get('/api/v1/portfolios/00000000-0000-4000-8000-000000000000').set(bearer(root));
     expect(missing.status).toBe(404);
     expect(missing.headers.sunset).toBe('Wed, 30 Jun 2027 00:00:00 GMT');
+    // So do the guard's refusals: a client learns of the sunset even with an expired token.
+    const anonymous = await t.http.get(`/api/v1/portfolios/${created.body.id}`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.sunset).toBe('Wed, 30 Jun 2027 00:00:00 GMT');
 
     const v2 = await t.http.get(`/api/v2/portfolios/${created.body.id}`).set(bearer(root));
     expect(v2.status).toBe(200);
     expect(v2.headers.deprecation).toBeUndefined();
     expect(v2.headers.sunset).toBeUndefined();
     expect(v2.headers.link).toBeUndefined();
+
+    // The OpenAPI document flags v1 operations deprecated, and v2 ones not.
+    const doc = (await t.http.get('/docs-json')).body as {
+      paths: Record<string, Record<string, { deprecated?: boolean }>>;
+    };
+    expect(doc.paths['/api/v1/portfolios/{id}'].get.deprecated).toBe(true);
+    expect(doc.paths['/api/v2/portfolios/{id}'].get.deprecated).toBeUndefined();
 
     // Probes are not versioned resources.
     const live = await t.http.get('/health/live');

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { CallHandler, ExecutionContext } from '@nestjs/common';
-import { of } from 'rxjs';
 import { buildConfig, ConfigError, parseEnv } from '../../../src/common/config/app-config';
-import { DeprecationInterceptor } from '../../../src/common/http/deprecation.interceptor';
+import { DeprecationMiddleware } from '../../../src/common/http/deprecation.middleware';
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {
@@ -14,26 +12,22 @@ const problemsOf = (env: Record<string, string>): string[] => {
   return [];
 };
 
-function interceptorFor(env: Record<string, string>): DeprecationInterceptor {
+function interceptorFor(env: Record<string, string>): DeprecationMiddleware {
   const config = buildConfig(parseEnv(env), {
     jwtSecret: randomBytes(32),
     masterKey: randomBytes(32),
     source: 'provided',
   });
-  return new DeprecationInterceptor(config);
+  return new DeprecationMiddleware(config);
 }
 
-function headersFor(interceptor: DeprecationInterceptor, url: string): Record<string, string> {
+function headersFor(middleware: DeprecationMiddleware, url: string): Record<string, string> {
   const headers: Record<string, string> = {};
-  const context = {
-    getType: () => 'http',
-    switchToHttp: () => ({
-      getRequest: () => ({ originalUrl: url, url }),
-      getResponse: () => ({ setHeader: (name: string, value: string) => (headers[name] = value) }),
-    }),
-  } as unknown as ExecutionContext;
-  const next: CallHandler = { handle: () => of('body') };
-  interceptor.intercept(context, next);
+  const req = { originalUrl: url, url } as never;
+  const res = { setHeader: (name: string, value: string) => (headers[name] = value) } as never;
+  let nextCalled = false;
+  middleware.use(req, res, () => (nextCalled = true));
+  expect(nextCalled).toBe(true);
   return headers;
 }
 

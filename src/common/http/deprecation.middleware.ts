@@ -1,6 +1,5 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import type { Observable } from 'rxjs';
+import { Injectable, type NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 
@@ -13,12 +12,11 @@ const VERSIONED_PATH = /^\/api\/v(\d+)(?:\/|$)/;
  * - `Deprecation: @<unix seconds>` (RFC 9745), when the version was deprecated;
  * - `Sunset: <HTTP-date>` (RFC 8594), when it may stop answering;
  * - `Link: <API_MIGRATION_NOTES_URL>; rel="deprecation"` (RFC 9745 §3), where to read how to move on.
- * `{version}` in the URL is replaced by the version. The headers are set before the handler runs,
- * so error answers of a deprecated route carry them too (not those refused before any route runs,
- * such as 401 from the guard).
+ * `{version}` in the URL is replaced by the version. A middleware, so every answer under a
+ * deprecated version carries them: errors, 401/403 from the guard and unknown routes included.
  */
 @Injectable()
-export class DeprecationInterceptor implements NestInterceptor {
+export class DeprecationMiddleware implements NestMiddleware {
   private readonly byVersion: ReadonlyMap<string, VersionHeaders>;
 
   constructor(@InjectConfig() config: AppConfig) {
@@ -37,16 +35,17 @@ export class DeprecationInterceptor implements NestInterceptor {
     );
   }
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (this.byVersion.size > 0 && context.getType() === 'http') {
-      const req = context.switchToHttp().getRequest<Request>();
+  /** The deprecated versions, for the OpenAPI document (`deprecated: true` on their operations). */
+  get deprecatedVersions(): string[] {
+    return [...this.byVersion.keys()];
+  }
+
+  use(req: Request, res: Response, next: NextFunction): void {
+    if (this.byVersion.size > 0) {
       const version = VERSIONED_PATH.exec((req.originalUrl ?? req.url).split('?')[0])?.[1];
       const headers = version === undefined ? undefined : this.byVersion.get(version);
-      if (headers) {
-        const res = context.switchToHttp().getResponse<Response>();
-        for (const [name, value] of headers) res.setHeader(name, value);
-      }
+      if (headers) for (const [name, value] of headers) res.setHeader(name, value);
     }
-    return next.handle();
+    next();
   }
 }
