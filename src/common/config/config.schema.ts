@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isAddressOrRange } from '../net/cidr';
 
 /**
  * Every setting Bastion reads from the environment, in one place. The README's settings table is
@@ -48,17 +48,14 @@ const redisUrl = z
   .url('must be a URL such as redis://host:6379')
   .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://');
 
-/** An IP address or CIDR range, IPv4 or IPv6 (also Express's names loopback, linklocal, uniquelocal). */
-function isAddressOrRange(value: string): boolean {
-  if (['loopback', 'linklocal', 'uniquelocal'].includes(value)) return true;
-  const [addr, bits, ...rest] = value.split('/');
-  if (rest.length > 0) return false;
-  const family = isIP(addr);
-  if (family === 0) return false;
-  if (bits === undefined) return true;
-  const n = Number(bits);
-  return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128);
-}
+/** A comma-separated list of addresses or CIDR ranges (with `names`, also Express's range names). */
+const addressList = (options: { names?: boolean } = {}) =>
+  csv
+    .refine(
+      (list) => list.every((v) => isAddressOrRange(v, options)),
+      'must be a comma-separated list of IP addresses or CIDR ranges',
+    )
+    .default([]);
 
 const origin = (v: string): boolean => v === '*' || /^https?:\/\/[^/\s]+$/.test(v);
 
@@ -145,9 +142,7 @@ export const envSchema = z
     CORS_ORIGINS: csv
       .refine((list) => list.every(origin), 'must be a comma-separated list of origins such as https://app.example.com')
       .default([]),
-    TRUSTED_PROXIES: csv
-      .refine((list) => list.every(isAddressOrRange), 'must be a comma-separated list of IP addresses or CIDR ranges')
-      .default([]),
+    TRUSTED_PROXIES: addressList({ names: true }),
     BODY_LIMIT: byteSize.default(1024 * 1024),
     BULK_BODY_LIMIT: byteSize.default(16 * 1024 * 1024),
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
@@ -207,18 +202,8 @@ export const envSchema = z
         'must define standard, elevated and bulk',
       )
       .default({ standard: 600, elevated: 3000, bulk: 12000 }),
-    IP_ALLOW: csv
-      .refine(
-        (list) => list.every((v) => isAddressOrRange(v) && !['loopback', 'linklocal', 'uniquelocal'].includes(v)),
-        'must be a comma-separated list of IP addresses or CIDR ranges',
-      )
-      .default([]),
-    IP_DENY: csv
-      .refine(
-        (list) => list.every((v) => isAddressOrRange(v) && !['loopback', 'linklocal', 'uniquelocal'].includes(v)),
-        'must be a comma-separated list of IP addresses or CIDR ranges',
-      )
-      .default([]),
+    IP_ALLOW: addressList(),
+    IP_DENY: addressList(),
     THREAT_WINDOW_SECONDS: positiveInt.default(900),
     THREAT_BRUTE_FORCE_FAILURES: positiveInt.default(10),
     THREAT_STUFFING_ACCOUNTS: positiveInt.default(10),
@@ -240,9 +225,7 @@ export const envSchema = z
       .min(32, 'must be at least 32 characters; generate one with: openssl rand -hex 32')
       .regex(/^\S+$/, 'must not contain spaces')
       .optional(),
-    METRICS_ALLOW_IPS: csv
-      .refine((list) => list.every(isAddressOrRange), 'must be a comma-separated list of IP addresses or CIDR ranges')
-      .default([]),
+    METRICS_ALLOW_IPS: addressList({ names: true }),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;

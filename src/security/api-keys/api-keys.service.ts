@@ -8,7 +8,7 @@ import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common
 import { ActivityService } from '../../users/services/activity.service';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
-import { CidrSet, normalizeCidr } from '../ip-rules/cidr';
+import { CidrSet, normalizeCidr } from '../../common/net/cidr';
 import { isPermission, type Permission } from '../rbac/permissions';
 import { isRole, permissionsForRoles } from '../rbac/roles';
 import { ApiKey, type RateTier } from './api-key.entity';

@@ -8,7 +8,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
 import { AuditService } from '../audit/audit.service';
-import { CidrSet, normalizeCidr } from './cidr';
+import { CidrSet, normalizeCidr } from '../../common/net/cidr';
 import { IpRule, type IpRuleAction, type IpRuleSource } from './ip-rule.entity';
 
 export const IP_RULES_CHANGED = 'security.ip_rules.changed';

@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { IpRulesService } from '../ip-rules/ip-rules.service';
-import { normalizeCidr } from '../ip-rules/cidr';
+import { normalizeCidr } from '../../common/net/cidr';
 import { SecurityEventsService } from './security-events.service';
 import { DistinctWindow, SlidingWindow } from './sliding-window';
 import {

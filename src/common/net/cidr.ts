@@ -1,5 +1,17 @@
 import { BlockList, isIP } from 'node:net';
 
+/** The ranges behind Express's (proxy-addr's) names, which the address settings also accept. */
+export const NAMED_RANGES: Readonly<Record<string, readonly string[]>> = {
+  loopback: ['127.0.0.0/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+};
+
+/** An address or CIDR range, IPv4 or IPv6; with `names`, also `loopback`, `linklocal`, `uniquelocal`. */
+export function isAddressOrRange(value: string, options: { names?: boolean } = {}): boolean {
+  return (options.names === true && value in NAMED_RANGES) || normalizeCidr(value) !== null;
+}
+
 /**
  * Parses an address or CIDR range into a normalised CIDR (`10.0.0.0/8`, `2001:db8::/32`; a single
  * address becomes /32 or /128), or returns null when it is neither.
@@ -19,7 +31,10 @@ export function normalizeCidr(
   return { cidr: `${address.toLowerCase()}/${prefix}`, address, prefix, family };
 }
 
-/** A set of ranges answering "does this address fall in one of them?" (IPv4-mapped IPv6 included). */
+/**
+ * A set of ranges answering "does this address fall in one of them?" (IPv4-mapped IPv6 included).
+ * Express's range names (`loopback`, ...) stand for their ranges.
+ */
 export class CidrSet {
   private readonly list = new BlockList();
   private count = 0;
@@ -29,6 +44,11 @@ export class CidrSet {
   }
 
   add(value: string): void {
+    const named = NAMED_RANGES[value];
+    if (named) {
+      for (const range of named) this.add(range);
+      return;
+    }
     const parsed = normalizeCidr(value);
     if (!parsed) throw new Error(`not an address or CIDR range: ${value}`);
     this.list.addSubnet(parsed.address, parsed.prefix, parsed.family);

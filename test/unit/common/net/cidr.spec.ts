@@ -1,4 +1,4 @@
-import { CidrSet, normalizeCidr } from '../../../../src/security/ip-rules/cidr';
+import { CidrSet, normalizeCidr } from '../../../../src/common/net/cidr';
 
 describe('CIDR parsing and matching', () => {
   it.each([
