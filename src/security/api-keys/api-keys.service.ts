@@ -6,6 +6,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
 import { ActivityService } from '../../users/services/activity.service';
+import { GROUP_PERMISSIONS_OF_U } from '../../users/services/groups.service';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { CidrSet, normalizeCidr } from '../../common/net/cidr';
@@ -177,8 +178,7 @@ export class ApiKeysService {
       `SELECT k.id, k.user_id, k.scopes, k.allowed_cidrs, k.rate_tier, k.last_used_at, k.last_used_ip,
               (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())) AS usable,
               u.email, u.status, u.roles,
-              COALESCE((SELECT array_agg(DISTINCT p) FROM group_members gm JOIN groups g ON g.id = gm.group_id,
-                        unnest(g.permissions) AS p WHERE gm.user_id = u.id), '{}') AS group_permissions
+              ${GROUP_PERMISSIONS_OF_U} AS group_permissions
          FROM api_keys k JOIN users u ON u.id = k.user_id
         WHERE k.key_hash = $1`,
       [hashKey(secret)],

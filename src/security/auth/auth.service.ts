@@ -251,20 +251,11 @@ export class AuthService {
   /** Needs the current password; ends every other session of the user. */
   async changePassword(userId: string, sessionId: string | undefined, current: string, next: string): Promise<void> {
     const user = await this.users.getById(userId);
-    const credential = await this.credentials.find(userId);
-    if (!credential || !(await this.credentials.hasher.verify(credential.passwordHash, current))) {
-      await this.audit.recordAlone({
-        action: 'user.password_changed',
-        targetType: 'user',
-        targetId: userId,
-        outcome: 'failure',
-        details: { reason: 'wrong_current_password' },
-      });
-      throw AppException.validation(
-        [{ field: 'currentPassword', message: 'currentPassword is not correct' }],
-        'The current password is not correct.',
-      );
-    }
+    await this.credentials.confirmPassword(userId, current, {
+      action: 'user.password_changed',
+      field: 'currentPassword',
+      reason: 'wrong_current_password',
+    });
     await this.credentials.assertAcceptable(next, user, userId);
     await this.dataSource.transaction(async (manager) => {
       await this.credentials.setPassword(userId, next, manager);

@@ -5,6 +5,7 @@ import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { AuditService } from '../audit/audit.service';
 import { PasswordHasher } from '../passwords/password-hasher';
 import {
   checkPassword,
@@ -30,6 +31,7 @@ export class CredentialsService implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly audit: AuditService,
   ) {
     this.hasher = new PasswordHasher(config.passwords.argon2);
     this.policy = resolvePasswordPolicy({
@@ -76,6 +78,30 @@ export class CredentialsService implements OnModuleInit {
         },
       );
     }
+  }
+
+  /**
+   * A sensitive change re-confirms the user's password. A wrong one is audited as a failure of
+   * `action` and answered with 400 on `field`.
+   */
+  async confirmPassword(
+    userId: string,
+    password: string,
+    failure: { action: string; field: string; reason: string },
+  ): Promise<void> {
+    const credential = await this.find(userId);
+    if (credential && (await this.hasher.verify(credential.passwordHash, password))) return;
+    await this.audit.recordAlone({
+      action: failure.action,
+      targetType: 'user',
+      targetId: userId,
+      outcome: 'failure',
+      details: { reason: failure.reason },
+    });
+    throw AppException.validation(
+      [{ field: failure.field, message: `${failure.field} is not correct` }],
+      `The ${failure.field === 'password' ? 'password' : 'current password'} is not correct.`,
+    );
   }
 
   /** Sets a password (already checked) and remembers it for the history rule. */

@@ -189,20 +189,11 @@ export class MfaService implements OnModuleInit {
     if (!(await this.isEnabled(userId))) {
       throw new AppException(ErrorCode.NotFound, 'MFA is not active on your account.');
     }
-    const credential = await this.credentials.find(userId);
-    if (!credential || !(await this.credentials.hasher.verify(credential.passwordHash, password))) {
-      await this.audit.recordAlone({
-        action: 'mfa.totp_disabled',
-        targetType: 'user',
-        targetId: userId,
-        outcome: 'failure',
-        details: { reason: 'wrong_password' },
-      });
-      throw AppException.validation(
-        [{ field: 'password', message: 'password is not correct' }],
-        'The password is not correct.',
-      );
-    }
+    await this.credentials.confirmPassword(userId, password, {
+      action: 'mfa.totp_disabled',
+      field: 'password',
+      reason: 'wrong_password',
+    });
     const outcome = await this.dataSource.transaction(async (manager) => {
       const check = await this.checkCode(userId, code, manager);
       if (!check.ok) {

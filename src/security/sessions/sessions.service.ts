@@ -8,6 +8,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { RequestContexts } from '../../common/http/request-context';
 import { ActivityService } from '../../users/services/activity.service';
+import { GROUP_PERMISSIONS_OF_U } from '../../users/services/groups.service';
 import { AuditService } from '../audit/audit.service';
 import { type SessionSignal, ThreatSignals } from '../threats/threat.events';
 import { Session } from './session.entity';
@@ -177,8 +178,7 @@ export class SessionsService {
       `SELECT s.id, s.user_id, u.email, u.status, u.roles, s.last_seen_at, c.password_changed_at,
               (s.revoked_at IS NULL AND s.idle_expires_at > now() AND s.absolute_expires_at > now()) AS live,
               EXISTS (SELECT 1 FROM mfa_totp m WHERE m.user_id = u.id AND m.activated_at IS NOT NULL) AS mfa_enabled,
-              COALESCE((SELECT array_agg(DISTINCT p) FROM group_members gm JOIN groups g ON g.id = gm.group_id,
-                        unnest(g.permissions) AS p WHERE gm.user_id = u.id), '{}') AS group_permissions
+              ${GROUP_PERMISSIONS_OF_U} AS group_permissions
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          LEFT JOIN credentials c ON c.user_id = u.id

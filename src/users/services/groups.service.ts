@@ -7,6 +7,13 @@ import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common
 import { Group } from '../entities/group.entity';
 import { GroupMember } from '../entities/group-member.entity';
 
+/**
+ * SQL for the permissions a user holds through their groups, as a text[] (empty when none), for
+ * `u` the users row in the surrounding query: one definition for every place that authenticates.
+ */
+export const GROUP_PERMISSIONS_OF_U = `COALESCE((SELECT array_agg(DISTINCT p) FROM group_members gm JOIN groups g ON g.id = gm.group_id,
+                        unnest(g.permissions) AS p WHERE gm.user_id = u.id), '{}')`;
+
 export interface GroupWithCount extends Group {
   memberCount: number;
 }
