@@ -34,24 +34,12 @@
  * process, so it shares the CPUs with the server, equally for both methods. Figures only: a benchmark
  * never fails on time, but it warns when a method saw non-2xx answers or errors.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from 'pg';
+import { availableParallelism, loadavg } from 'node:os';
 import { load, type LoadResult, type LoadSettings } from './support/load';
-import { ADMIN, ROOT, startBastion } from './support/bastion';
+import { ADMIN, call, ensureBuilt, intFromEnv, openBenchDatabase, startBastion } from './support/bastion';
 import type { ServerProcess } from './support/server-process';
 
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${raw}`);
-  return value;
-}
 
 const SETTINGS: LoadSettings = {
   connections: intFromEnv('BENCH_CONNECTIONS', 20),
@@ -71,49 +59,11 @@ const clientAddress = (n: number): string => `198.18.${Math.floor(n / 256) % 256
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the app when dist is missing or older than any file under src. */
-function ensureBuilt(): void {
-  const main = join(ROOT, 'dist/src/main.js');
-  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
-  console.log('dist is missing or older than src: npm run build');
-  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error(`npm run build failed (${build.status ?? build.signal})`);
-}
-
 type Auth = { bearer: string } | { apiKey: string };
 
 function authHeaders(auth: Auth, clientIp?: string): Record<string, string> {
   const from: Record<string, string> = clientIp ? { 'x-forwarded-for': clientIp } : {};
   return 'bearer' in auth ? { authorization: `Bearer ${auth.bearer}`, ...from } : { 'x-api-key': auth.apiKey, ...from };
-}
-
-async function call<T>(
-  method: 'GET' | 'POST',
-  url: string,
-  expected: number,
-  options: { body?: unknown; auth?: Auth; clientIp?: string } = {},
-): Promise<T> {
-  const res = await fetch(url, {
-    method,
-    headers: {
-      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(options.auth ? authHeaders(options.auth, options.clientIp) : {}),
-    },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await res.text();
-  if (res.status !== expected)
-    throw new Error(`${method} ${url} answered ${res.status}, expected ${expected}: ${text}`);
-  return JSON.parse(text) as T;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,17 +94,17 @@ async function benchBastion(dbUrl: string, dataDir: string, track: (s: ServerPro
     const api = `${server.url}/api/v1`;
     const admin = await call<{ accessToken: string }>('POST', `${api}/auth/login`, 200, { body: ADMIN });
     await call('POST', `${api}/users`, 201, {
-      auth: { bearer: admin.accessToken },
+      headers: authHeaders({ bearer: admin.accessToken }),
       body: { ...TRADER, firstName: 'Bench', lastName: 'Trader', roles: ['trader'] },
     });
     const { accessToken } = await call<{ accessToken: string }>('POST', `${api}/auth/login`, 200, { body: TRADER });
     const jwt: Auth = { bearer: accessToken };
     const portfolio = await call<{ id: string }>('POST', `${api}/portfolios`, 201, {
-      auth: jwt,
+      headers: authHeaders(jwt),
       body: { name: 'Bench portfolio', baseCurrency: 'USD' },
     });
     const { secret } = await call<{ secret: string }>('POST', `${api}/api-keys`, 201, {
-      auth: jwt,
+      headers: authHeaders(jwt),
       body: { name: 'bench', scopes: ['portfolios:read'] },
     });
     const key: Auth = { apiKey: secret };
@@ -167,14 +117,15 @@ async function benchBastion(dbUrl: string, dataDir: string, track: (s: ServerPro
       ['API key', key],
     ] as const) {
       const page = await call<{ items: { id: string }[] }>('GET', `${api}${ENDPOINT}`, 200, {
-        auth,
-        clientIp: clientAddress(++clients),
+        headers: authHeaders(auth, clientAddress(++clients)),
       });
       if (page.items.length !== 1 || page.items[0].id !== portfolio.id) {
         throw new Error(`${label}: GET ${ENDPOINT} answered ${JSON.stringify(page)}`);
       }
     }
-    const keys = await call<{ items: { lastUsedIp: string | null }[] }>('GET', `${api}/api-keys`, 200, { auth: jwt });
+    const keys = await call<{ items: { lastUsedIp: string | null }[] }>('GET', `${api}/api-keys`, 200, {
+      headers: authHeaders(jwt),
+    });
     if (keys.items[0]?.lastUsedIp !== clientAddress(clients)) {
       throw new Error(`X-Forwarded-For was not honoured: the key was last used from ${keys.items[0]?.lastUsedIp}`);
     }
@@ -282,40 +233,15 @@ async function main(): Promise<void> {
   ensureBuilt();
   const cpus = availableParallelism();
 
-  const admin = new Client({ connectionString: SERVER_URL });
-  await admin.connect();
-  const pgVersion = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
-  const dbName = `bastion_bench_api_key_${process.pid}`;
-  const dbUrl = new URL(SERVER_URL);
-  dbUrl.pathname = `/${dbName}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'bastion-bench-api-key-'));
-
-  const running = new Set<ServerProcess>();
-  let cleaning: Promise<void> | undefined;
-  const cleanup = (): Promise<void> =>
-    (cleaning ??= (async () => {
-      await Promise.all([...running].map((s) => s.stop(5000)));
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch((err: unknown) => {
-        console.error(`could not drop ${dbName}: ${String(err)}`);
-      });
-      await admin.end().catch(() => undefined);
-      rmSync(dataDir, { recursive: true, force: true });
-    })());
-  for (const [signal, code] of [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const) {
-    process.once(signal, () => {
-      console.error(`${signal}: cleaning up`);
-      void cleanup().finally(() => process.exit(code));
-    });
-  }
+  const db = await openBenchDatabase('api-key', SERVER_URL);
+  const { pgVersion, dataDir } = db;
+  const dbUrl = db.url;
+  const cleanup = db.cleanup;
 
   try {
-    await admin.query(`CREATE DATABASE ${dbName}`);
     const loadBefore = loadavg();
     const t0 = performance.now();
-    const rows = await benchBastion(dbUrl.toString(), dataDir, (s) => running.add(s));
+    const rows = await benchBastion(dbUrl, dataDir, db.track);
     const loadAfter = loadavg();
 
     console.log(

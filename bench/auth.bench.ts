@@ -11,26 +11,14 @@
  * at the end); the load generator (autocannon) runs in this process, so it shares the CPUs with the
  * server under test, equally for both.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism, loadavg } from 'node:os';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
-import { Client } from 'pg';
 import { load, type LoadResult, type LoadSettings } from './support/load';
-import { ADMIN, ROOT, startBastion } from './support/bastion';
+import { ADMIN, call, ROOT, ensureBuilt, intFromEnv, openBenchDatabase, startBastion } from './support/bastion';
 import { freePort, type ServerProcess, startServer } from './support/server-process';
 
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${raw}`);
-  return value;
-}
 
 const SETTINGS: LoadSettings = {
   connections: intFromEnv('BENCH_CONNECTIONS', 20),
@@ -49,44 +37,6 @@ interface BenchUser {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the app when dist is missing or older than any file under src. */
-function ensureBuilt(): void {
-  const main = join(ROOT, 'dist/src/main.js');
-  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
-  console.log('dist is missing or older than src: npm run build');
-  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error(`npm run build failed (${build.status ?? build.signal})`);
-}
-
-async function call<T>(
-  method: 'GET' | 'POST',
-  url: string,
-  expected: number,
-  options: { body?: unknown; token?: string } = {},
-): Promise<T> {
-  const res = await fetch(url, {
-    method,
-    headers: {
-      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-    },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await res.text();
-  if (res.status !== expected)
-    throw new Error(`${method} ${url} answered ${res.status}, expected ${expected}: ${text}`);
-  return JSON.parse(text) as T;
-}
 
 /** Median time of one argon2id verification at Bastion's parameters, measured in this process. */
 async function argon2VerifyMs(): Promise<number> {
@@ -124,7 +74,7 @@ async function benchBastion(
     const admin = await call<{ accessToken: string }>('POST', `${api}/auth/login`, 200, { body: ADMIN });
     for (const [i, user] of users.entries()) {
       await call('POST', `${api}/users`, 201, {
-        token: admin.accessToken,
+        headers: { authorization: `Bearer ${admin.accessToken}` },
         body: { ...user, firstName: 'Bench', lastName: `User${i}`, roles: ['trader'] },
       });
     }
@@ -132,7 +82,9 @@ async function benchBastion(
     for (const user of users) {
       tokens.push((await call<{ accessToken: string }>('POST', `${api}/auth/login`, 200, { body: user })).accessToken);
     }
-    const me = await call<{ email: string; permissions: string[] }>('GET', `${api}/me`, 200, { token: tokens[0] });
+    const me = await call<{ email: string; permissions: string[] }>('GET', `${api}/me`, 200, {
+      headers: { authorization: `Bearer ${tokens[0]}` },
+    });
     if (me.email !== users[0].email) throw new Error(`Bastion /me answered for ${me.email}`);
 
     const loginResult = await load(SETTINGS, {
@@ -180,7 +132,9 @@ async function benchBaseline(
         (await call<{ accessToken: string }>('POST', `${server.url}/login`, 200, { body: user })).accessToken,
       );
     }
-    const me = await call<{ email: string }>('GET', `${server.url}/me`, 200, { token: tokens[0] });
+    const me = await call<{ email: string }>('GET', `${server.url}/me`, 200, {
+      headers: { authorization: `Bearer ${tokens[0]}` },
+    });
     if (me.email !== users[0].email) throw new Error(`baseline /me answered for ${me.email}`);
 
     const loginResult = await load(SETTINGS, {
@@ -256,35 +210,10 @@ async function main(): Promise<void> {
   const argon2Ms = await argon2VerifyMs();
   const cpus = availableParallelism();
 
-  const admin = new Client({ connectionString: SERVER_URL });
-  await admin.connect();
-  const pgVersion = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
-  const dbName = `bastion_bench_auth_${process.pid}`;
-  const dbUrl = new URL(SERVER_URL);
-  dbUrl.pathname = `/${dbName}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'bastion-bench-auth-'));
-  await admin.query(`CREATE DATABASE ${dbName}`);
-
-  const running = new Set<ServerProcess>();
-  let cleaning: Promise<void> | undefined;
-  const cleanup = (): Promise<void> =>
-    (cleaning ??= (async () => {
-      await Promise.all([...running].map((s) => s.stop(5000)));
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch((err: unknown) => {
-        console.error(`could not drop ${dbName}: ${String(err)}`);
-      });
-      await admin.end().catch(() => undefined);
-      rmSync(dataDir, { recursive: true, force: true });
-    })());
-  for (const [signal, code] of [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const) {
-    process.once(signal, () => {
-      console.error(`${signal}: cleaning up`);
-      void cleanup().finally(() => process.exit(code));
-    });
-  }
+  const db = await openBenchDatabase('auth', SERVER_URL);
+  const { pgVersion, dataDir } = db;
+  const dbUrl = db.url;
+  const cleanup = db.cleanup;
 
   try {
     const users: BenchUser[] = Array.from({ length: USER_COUNT }, (_, i) => ({
@@ -293,8 +222,8 @@ async function main(): Promise<void> {
     }));
     const loadBefore = loadavg();
     const t0 = performance.now();
-    const bastion = await benchBastion(dbUrl.toString(), dataDir, users, (s) => running.add(s));
-    const baseline = await benchBaseline(dbUrl.toString(), users, (s) => running.add(s));
+    const bastion = await benchBastion(dbUrl, dataDir, users, db.track);
+    const baseline = await benchBaseline(dbUrl, users, db.track);
     const loadAfter = loadavg();
 
     console.log(

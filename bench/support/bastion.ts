@@ -1,5 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { freePort, type ServerProcess, startServer } from './server-process';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -44,4 +48,106 @@ export async function startBastion(options: {
       ...options.env,
     },
   });
+}
+
+/** A non-negative integer setting from the environment, or the fallback. */
+export function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${raw}`);
+  return value;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the app when dist is missing or older than any file under src. */
+export function ensureBuilt(): void {
+  const main = join(ROOT, 'dist/src/main.js');
+  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
+  console.log('dist is missing or older than src: npm run build');
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error(`npm run build failed (${build.status ?? build.signal})`);
+}
+
+/** One JSON request during set-up; anything but the expected status stops the benchmark. */
+export async function call<T>(
+  method: 'GET' | 'POST',
+  url: string,
+  expected: number,
+  options: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<T> {
+  const res = await fetch(url, {
+    method,
+    headers: {
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...options.headers,
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await res.text();
+  if (res.status !== expected)
+    throw new Error(`${method} ${url} answered ${res.status}, expected ${expected}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+export interface BenchDatabase {
+  /** URL of the fresh database. */
+  url: string;
+  /** A data directory of the run's own. */
+  dataDir: string;
+  pgVersion: string;
+  /** Registers a server process so cleanup stops it. */
+  track(server: ServerProcess): void;
+  /** Stops tracked servers, drops the database, removes the data directory; safe to call twice. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A fresh database `bastion_bench_<label>_<pid>` on `serverUrl` and a temporary data directory,
+ * cleaned up by `cleanup()`, also on SIGINT and SIGTERM.
+ */
+export async function openBenchDatabase(label: string, serverUrl: string): Promise<BenchDatabase> {
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  const pgVersion = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
+  const dbName = `bastion_bench_${label.replace(/-/g, '_')}_${process.pid}`;
+  const url = new URL(serverUrl);
+  url.pathname = `/${dbName}`;
+  const dataDir = mkdtempSync(join(tmpdir(), `bastion-bench-${label}-`));
+
+  const running = new Set<ServerProcess>();
+  let cleaning: Promise<void> | undefined;
+  const cleanup = (): Promise<void> =>
+    (cleaning ??= (async () => {
+      await Promise.all([...running].map((s) => s.stop(5000)));
+      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch((err: unknown) => {
+        console.error(`could not drop ${dbName}: ${String(err)}`);
+      });
+      await admin.end().catch(() => undefined);
+      rmSync(dataDir, { recursive: true, force: true });
+    })());
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      console.error(`${signal}: cleaning up`);
+      void cleanup().finally(() => process.exit(code));
+    });
+  }
+  try {
+    await admin.query(`CREATE DATABASE ${dbName}`);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  return { url: url.toString(), dataDir, pgVersion, track: (s) => running.add(s), cleanup };
 }
