@@ -1,16 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { buildConfig, ConfigError, parseEnv } from '../../../src/common/config/app-config';
+import { buildConfig, parseEnv } from '../../../src/common/config/app-config';
 import { DeprecationMiddleware } from '../../../src/common/http/deprecation.middleware';
-
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    parseEnv(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-};
+import { problemsOf } from '../support/config-problems';
 
 function interceptorFor(env: Record<string, string>): DeprecationMiddleware {
   const config = buildConfig(parseEnv(env), {

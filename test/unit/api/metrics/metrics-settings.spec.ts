@@ -1,14 +1,5 @@
-import { ConfigError, parseEnv } from '../../../../src/common/config/app-config';
-
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    parseEnv(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-};
+import { parseEnv } from '../../../../src/common/config/app-config';
+import { problemsOf } from '../../support/config-problems';
 
 describe('metrics settings', () => {
   it('default to no token and no address list (loopback-only scraping)', () => {

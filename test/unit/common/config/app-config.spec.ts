@@ -1,17 +1,8 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseEnv } from '../../../../src/common/config/app-config';
-
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    parseEnv(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-};
+import { loadConfig, parseEnv } from '../../../../src/common/config/app-config';
+import { problemsOf } from '../../support/config-problems';
 
 describe('configuration', () => {
   it('has working defaults with nothing set', () => {
