@@ -27,9 +27,18 @@ export interface TestApp {
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { imports?: ModuleImport[] } = {},
+  options: {
+    imports?: ModuleImport[];
+    /**
+     * Another instance's database (cluster mode only): two apps on one PostgreSQL behave as two
+     * instances of one system. The database is dropped by the app that created it, not this one.
+     */
+    shareDatabaseOf?: TestApp;
+  } = {},
 ): Promise<TestApp> {
-  const database = await createTestDatabase();
+  const shared = options.shareDatabaseOf?.database;
+  if (shared && shared.mode !== 'cluster') throw new Error('only a cluster-mode database can be shared');
+  const database: TestDatabase = shared ? { ...shared, drop: async () => undefined } : await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'bastion-data-'));
   const parsed = parseEnv({
     NODE_ENV: 'test',
@@ -54,7 +63,7 @@ export async function startTestApp(
 
   let app: NestExpressApplication | undefined;
   try {
-    app = await createApp(config, options);
+    app = await createApp(config, { imports: options.imports });
     await app.listen(0, '127.0.0.1');
   } catch (err) {
     await app?.close();
