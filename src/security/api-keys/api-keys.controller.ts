@@ -2,11 +2,12 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Qu
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import type { Principal } from '../auth/principal';
-import { Authenticated, CurrentPrincipal } from '../rbac/authenticated.decorator';
+import { Authenticated, CurrentPrincipal, SessionOnly } from '../rbac/authenticated.decorator';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyPageDto, CreateApiKeyDto, CreatedApiKeyDto, ListApiKeysQueryDto, mapApiKey } from './dto/api-key.dto';
 
 @ApiTags('api-keys')
+@SessionOnly()
 @Controller({ path: 'api-keys', version: '1' })
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}

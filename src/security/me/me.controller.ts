@@ -6,13 +6,14 @@ import { AllowExpiredPassword, AllowMfaEnrolment } from '../auth/auth.guard';
 import { AuthService } from '../auth/auth.service';
 import { ChangePasswordDto } from '../auth/dto/auth.dto';
 import type { Principal } from '../auth/principal';
-import { Authenticated, CurrentPrincipal } from '../rbac/authenticated.decorator';
+import { Authenticated, CurrentPrincipal, SessionOnly } from '../rbac/authenticated.decorator';
 import { MeDto, RevokedSessionsDto, UpdateProfileDto } from '../users-admin/dto/user.dto';
 import { AccountService } from './account.service';
 import { ActivityPageDto, mapActivity, mapSession, SessionListDto } from './me.dto';
 
 @ApiTags('me')
 @Authenticated()
+@SessionOnly()
 @Controller({ path: 'me', version: '1' })
 export class MeController {
   constructor(
