@@ -8,6 +8,7 @@ import type { User, UserStatus } from '../../users/entities/user.entity';
 import type { UserActivity } from '../../users/entities/user-activity.entity';
 import { ActivityService } from '../../users/services/activity.service';
 import { UsersService, type UserFilter } from '../../users/services/users.service';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { Credential } from '../credentials/credential.entity';
@@ -42,6 +43,7 @@ export class UserAdminService {
     private readonly sessions: SessionsService,
     private readonly activity: ActivityService,
     private readonly audit: AuditService,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   list(filter: UserFilter): Promise<Page<User>> {
@@ -162,6 +164,8 @@ export class UserAdminService {
             .getRepository(Credential)
             .update({ userId: id }, { failedAttempts: 0, lockLevel: 0, lockedUntil: null });
         const ended = status === 'active' ? 0 : await this.sessions.revokeAll(id, `status_${status}`, manager);
+        // A suspended or deactivated account's keys are revoked for good: reactivating it does not revive them.
+        const keys = status === 'active' ? [] : await this.apiKeys.revokeAllOf(id, `status_${status}`, manager);
         await this.activity.record(
           { userId: id, type: 'status_changed', details: { before, after: status, reason } },
           manager,
@@ -170,7 +174,7 @@ export class UserAdminService {
           action: 'user.status_changed',
           targetType: 'user',
           targetId: id,
-          details: { before, after: status, reason, sessionsEnded: ended },
+          details: { before, after: status, reason, sessionsEnded: ended, apiKeysRevoked: keys.length },
         });
         return updated;
       }),
