@@ -95,7 +95,7 @@ export class UsersController {
   @ApiOperation({
     summary: "Set a user's status, with a reason",
     description:
-      'Suspending or deactivating ends every session of the user at once. Activating also approves a pending registration.',
+      'Suspending or deactivating ends every session of the user and revokes every API key of theirs at once (reactivating does not revive the keys). Activating also approves a pending registration. An API key acts only on users whose roles its scopes cover entirely (403, audited as denied).',
   })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 404, 409)
