@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { UsersModule } from '../users/users.module';
 import { ApiKey } from './api-keys/api-key.entity';
 import { ApiKeysController } from './api-keys/api-keys.controller';
+import { ApiKeysRepository } from './api-keys/api-keys.repository';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import { AuditModule } from './audit/audit.module';
 import { IpFilterMiddleware } from './ip-rules/ip-filter.middleware';
@@ -21,6 +22,7 @@ import { AuthService } from './auth/auth.service';
 import { BootstrapAdminService } from './bootstrap/bootstrap-admin.service';
 import { Credential } from './credentials/credential.entity';
 import { CredentialsService } from './credentials/credentials.service';
+import { FailedSignInsService } from './credentials/failed-sign-ins.service';
 import { EncryptionService, encryptionProviders } from './crypto/encryption.service';
 import { PasswordHistory } from './credentials/password-history.entity';
 import { AccountService } from './me/account.service';
@@ -60,12 +62,14 @@ import { UsersController } from './users-admin/users.controller';
   providers: [
     TokenService,
     CredentialsService,
+    FailedSignInsService,
     SessionsService,
     AuthService,
     AccountService,
     UserAdminService,
     GroupAdminService,
     BootstrapAdminService,
+    ApiKeysRepository,
     ApiKeysService,
     IpRulesService,
     RateLimitService,

@@ -5,7 +5,7 @@ import { RoutePathFactory } from '@nestjs/core/router/route-path-factory';
 import type { Request } from 'express';
 import { IS_PUBLIC } from '../../common/http/public.decorator';
 import type { Permission } from '../../security/rbac/permissions';
-import { REQUIRED_PERMISSIONS } from '../../security/rbac/authenticated.decorator';
+import { REQUIRED_PERMISSIONS, SESSION_ONLY } from '../../security/rbac/authenticated.decorator';
 import { RouteMatcher } from './route-matcher';
 
 /**
@@ -27,6 +27,8 @@ export interface RouteDescriptor {
   readonly access: RouteAccess;
   /** Permissions the caller must all hold; empty for public routes and "any authenticated caller". */
   readonly permissions: readonly Permission[];
+  /** `@SessionOnly()`: a signed-in person only, never an API key. */
+  readonly sessionOnly: boolean;
   /** `UsersController.get`: where the route is implemented. */
   readonly handler: string;
 }
@@ -159,12 +161,20 @@ export class RouteRegistry implements OnModuleInit {
     );
   }
 
-  private accessOf(handler: object, controller: object): Pick<RouteDescriptor, 'access' | 'permissions'> {
+  private accessOf(
+    handler: object,
+    controller: object,
+  ): Pick<RouteDescriptor, 'access' | 'permissions' | 'sessionOnly'> {
     const targets = [handler as never, controller as never];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return { access: 'public', permissions: [] };
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets))
+      return { access: 'public', permissions: [], sessionOnly: false };
     const required = this.reflector.getAllAndOverride<Permission[] | undefined>(REQUIRED_PERMISSIONS, targets);
-    if (required === undefined) return { access: 'undeclared', permissions: [] };
-    return { access: 'authenticated', permissions: Object.freeze([...required]) };
+    if (required === undefined) return { access: 'undeclared', permissions: [], sessionOnly: false };
+    return {
+      access: 'authenticated',
+      permissions: Object.freeze([...required]),
+      sessionOnly: this.reflector.getAllAndOverride<boolean>(SESSION_ONLY, targets) === true,
+    };
   }
 
   /** The `RouterModule` path of a controller's module, if any (as Nest's RoutesResolver reads it). */

@@ -61,6 +61,8 @@ export interface AppConfig {
   lockout: { threshold: number; baseSeconds: number; maxSeconds: number };
   /** Roles whose users must have MFA active before they can do anything but enrol. */
   mfa: { requiredRoles: string[] };
+  /** API keys: the longest lifetime, and whether keys that never expire may be created. */
+  apiKeys: { maxTtlDays: number; allowNoExpiry: boolean };
   passwords: {
     minLength: number;
     maxLength: number;
@@ -170,6 +172,7 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
       maxSeconds: env.LOCKOUT_MAX_SECONDS,
     },
     mfa: { requiredRoles: env.MFA_REQUIRED_ROLES },
+    apiKeys: { maxTtlDays: env.API_KEY_MAX_TTL_DAYS, allowNoExpiry: env.API_KEY_ALLOW_NO_EXPIRY },
     passwords: {
       minLength: env.PASSWORD_MIN_LENGTH,
       maxLength: env.PASSWORD_MAX_LENGTH,

@@ -163,6 +163,9 @@ export const envSchema = z
         'must be a comma-separated list of role names such as admin,super_admin',
       )
       .default([]),
+    // API keys (issue 8)
+    API_KEY_MAX_TTL_DAYS: positiveInt.max(3650, 'must be at most 3650').default(365),
+    API_KEY_ALLOW_NO_EXPIRY: bool.default(false),
 
     PASSWORD_MIN_LENGTH: z.coerce
       .number({ error: 'must be a number' })

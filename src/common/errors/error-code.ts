@@ -19,6 +19,8 @@ export enum ErrorCode {
   RoleNotGrantable = 'ROLE_NOT_GRANTABLE',
   InvalidMfaCode = 'INVALID_MFA_CODE',
   MfaEnrolmentRequired = 'MFA_ENROLMENT_REQUIRED',
+  // API keys: routes for people only (issue 8)
+  SessionRequired = 'SESSION_REQUIRED',
   // 404 / 405 / 409
   NotFound = 'NOT_FOUND',
   RouteNotFound = 'ROUTE_NOT_FOUND',
@@ -60,6 +62,7 @@ export const ERROR_CODES: Record<ErrorCode, CodeInfo> = {
   [ErrorCode.RoleNotGrantable]: { status: 403, title: 'Role not grantable' },
   [ErrorCode.InvalidMfaCode]: { status: 401, title: 'Invalid MFA code' },
   [ErrorCode.MfaEnrolmentRequired]: { status: 403, title: 'MFA enrolment required' },
+  [ErrorCode.SessionRequired]: { status: 403, title: 'Signed-in session required' },
   [ErrorCode.NotFound]: { status: 404, title: 'Not found' },
   [ErrorCode.RouteNotFound]: { status: 404, title: 'No such route' },
   [ErrorCode.MethodNotAllowed]: { status: 405, title: 'Method not allowed' },

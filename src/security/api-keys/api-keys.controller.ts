@@ -2,11 +2,12 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Qu
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import type { Principal } from '../auth/principal';
-import { Authenticated, CurrentPrincipal } from '../rbac/authenticated.decorator';
+import { Authenticated, CurrentPrincipal, SessionOnly } from '../rbac/authenticated.decorator';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyPageDto, CreateApiKeyDto, CreatedApiKeyDto, ListApiKeysQueryDto, mapApiKey } from './dto/api-key.dto';
 
 @ApiTags('api-keys')
+@SessionOnly()
 @Controller({ path: 'api-keys', version: '1' })
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
@@ -29,7 +30,7 @@ export class ApiKeysController {
   @ApiOperation({
     summary: 'Create an API key for yourself',
     description:
-      'Scopes must be a subset of your permissions; the key can do only what its scopes and your current permissions both allow. The secret (`bst_…`) is in this response only. Needs a signed-in session (an API key cannot create keys).',
+      'Needs your password (`password`), or a current MFA code (`code`) if MFA is on: a wrong one answers 400 and counts towards the lockout like a failed sign-in. Scopes must be a subset of your permissions; the key can do only what its scopes and your current permissions both allow, and grants, in user and group administration, only what its scopes cover. It expires at most API_KEY_MAX_TTL_DAYS (365) ahead, by default at that limit. The secret (`bst_…`) is in this response only. Audited (`api_key.created`). Needs a signed-in session: API keys get 403 SESSION_REQUIRED on every /api-keys route.',
   })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   @ApiProblems(400)

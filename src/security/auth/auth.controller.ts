@@ -12,7 +12,7 @@ import { Public } from '../../common/http/public.decorator';
 import { StrictRateLimit } from '../rate-limit/rate-limit.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { MfaChallengeDto, MfaVerifyDto } from '../mfa/dto/mfa.dto';
-import { Authenticated, CurrentPrincipal } from '../rbac/authenticated.decorator';
+import { Authenticated, CurrentPrincipal, SessionOnly } from '../rbac/authenticated.decorator';
 import { SessionsService } from '../sessions/sessions.service';
 import { mapUser, UserDto } from '../users-admin/dto/user.dto';
 import { AuthService } from './auth.service';
@@ -94,6 +94,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @Authenticated()
+  @SessionOnly()
   @AllowExpiredPassword()
   @AllowMfaEnrolment()
   @ApiOperation({

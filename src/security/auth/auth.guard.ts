@@ -12,7 +12,7 @@ import { RequestContexts } from '../../common/http/request-context';
 import { IS_PUBLIC } from '../../common/http/public.decorator';
 import { CredentialsService } from '../credentials/credentials.service';
 import { isPermission, type Permission } from '../rbac/permissions';
-import { REQUIRED_PERMISSIONS } from '../rbac/authenticated.decorator';
+import { REQUIRED_PERMISSIONS, SESSION_ONLY } from '../rbac/authenticated.decorator';
 import { isRole, permissionsForRoles } from '../rbac/roles';
 import { mfaEnrolmentRequired } from '../mfa/mfa-policy';
 import { SessionsService } from '../sessions/sessions.service';
@@ -91,6 +91,12 @@ export class AuthGuard implements CanActivate {
         userId: principal.userId,
       };
 
+    if (principal.apiKeyId && this.reflector.getAllAndOverride<boolean>(SESSION_ONLY, targets)) {
+      throw new AppException(
+        ErrorCode.SessionRequired,
+        'API keys cannot use this route: your account, its sessions, MFA and API keys are managed from a signed-in session.',
+      );
+    }
     if (principal.passwordExpired && !this.reflector.get<boolean>(ALLOW_EXPIRED_PASSWORD, context.getHandler())) {
       throw new AppException(
         ErrorCode.PasswordExpired,

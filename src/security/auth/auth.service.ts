@@ -10,10 +10,13 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { User, type UserStatus } from '../../users/entities/user.entity';
 import { ActivityService } from '../../users/services/activity.service';
 import { normalizeEmail, UsersService } from '../../users/services/users.service';
+import type { RevokedKey } from '../api-keys/api-keys.repository';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditService } from '../audit/audit.service';
 import { Credential } from '../credentials/credential.entity';
 import { CredentialsService } from '../credentials/credentials.service';
-import { afterFailure, afterSuccess, isLocked, type LockoutState } from '../credentials/lockout';
+import { FailedSignInsService, type FailureReason } from '../credentials/failed-sign-ins.service';
+import { afterSuccess, isLocked, type LockoutState } from '../credentials/lockout';
 import { challengeState, MFA_CHALLENGE_MAX_ATTEMPTS } from '../mfa/mfa-challenge';
 import { MfaService } from '../mfa/mfa.service';
 import { type LoginFailedSignal, type LoginSucceededSignal, ThreatSignals } from '../threats/threat.events';
@@ -38,10 +41,6 @@ export type LoginResult = TokenPair | MfaChallengeResult;
 
 /** Which second factor completed a login. */
 export type MfaMethod = 'totp' | 'recovery_code';
-
-/** Why a login failed: recorded in activity and audit, never told to the caller. */
-type FailureReason =
-  'unknown_email' | 'wrong_password' | 'locked' | 'not_active' | 'no_password' | 'mfa_failed' | 'mfa_token_invalid';
 
 const invalidCredentials = (): AppException =>
   new AppException(ErrorCode.InvalidCredentials, 'Invalid email or password.');
@@ -72,6 +71,8 @@ export class AuthService {
     private readonly audit: AuditService,
     private readonly mfa: MfaService,
     private readonly events: EventEmitter2,
+    private readonly failures: FailedSignInsService,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   async login(email: string, password: string): Promise<LoginResult> {
@@ -248,70 +249,47 @@ export class AuthService {
     });
   }
 
-  /** Needs the current password; ends every other session of the user. */
-  async changePassword(userId: string, sessionId: string | undefined, current: string, next: string): Promise<void> {
+  /**
+   * Needs the current password (a wrong one counts as a failed sign-in); ends every other session
+   * of the user and, with `revokeApiKeys`, revokes every API key of theirs too.
+   */
+  async changePassword(
+    userId: string,
+    sessionId: string | undefined,
+    current: string,
+    next: string,
+    revokeApiKeys = false,
+  ): Promise<{ otherSessionsEnded: number; revokedApiKeys: RevokedKey[] }> {
     const user = await this.users.getById(userId);
     await this.credentials.confirmPassword(userId, current, {
       action: 'user.password_changed',
       field: 'currentPassword',
-      reason: 'wrong_current_password',
     });
     await this.credentials.assertAcceptable(next, user, userId);
-    await this.dataSource.transaction(async (manager) => {
+    return this.dataSource.transaction(async (manager) => {
       await this.credentials.setPassword(userId, next, manager);
       const ended = await this.sessions.revokeAll(userId, 'password_changed', manager, sessionId);
-      await this.activity.record({ userId, type: 'password_changed', details: { otherSessionsEnded: ended } }, manager);
+      const revokedApiKeys = revokeApiKeys ? await this.apiKeys.revokeAllOf(userId, 'password_changed', manager) : [];
+      const details = { otherSessionsEnded: ended, apiKeysRevoked: revokedApiKeys.length };
+      await this.activity.record({ userId, type: 'password_changed', details }, manager);
       await this.audit.record(manager, {
         action: 'user.password_changed',
         targetType: 'user',
         targetId: userId,
-        details: { otherSessionsEnded: ended },
+        details,
       });
+      return { otherSessionsEnded: ended, revokedApiKeys };
     });
   }
 
-  /**
-   * Counts one failed attempt (wrong password or wrong code) against the account, and locks it at
-   * the threshold. `cred` is the credential row, already locked by the caller's transaction.
-   */
-  private async countFailure(
+  /** Counts one failed attempt against the account (see FailedSignInsService, the one failure path). */
+  private countFailure(
     manager: EntityManager,
     userId: string,
     cred: LockoutState,
     now: Date,
   ): Promise<LockoutState & { lockedNow: boolean }> {
-    const next = afterFailure(cred, this.config.lockout, now);
-    await manager
-      .getRepository(Credential)
-      .update(
-        { userId },
-        { failedAttempts: next.failedAttempts, lockLevel: next.lockLevel, lockedUntil: next.lockedUntil },
-      );
-    if (next.lockedNow) {
-      await manager
-        .getRepository(User)
-        .update({ id: userId }, { status: 'locked', statusReason: 'too many failed logins' });
-      await this.activity.record(
-        {
-          userId,
-          type: 'account_locked',
-          details: { until: next.lockedUntil?.toISOString(), level: next.lockLevel },
-        },
-        manager,
-      );
-      await this.audit.record(manager, {
-        action: 'auth.account_locked',
-        targetType: 'user',
-        targetId: userId,
-        actor: { type: 'system', id: 'lockout' },
-        details: {
-          until: next.lockedUntil?.toISOString(),
-          level: next.lockLevel,
-          failures: this.config.lockout.threshold,
-        },
-      });
-    }
-    return next;
+    return this.failures.countFailure(manager, userId, cred, now);
   }
 
   /** A successful sign-in: clears the failure count, opens the session, records it. */
@@ -357,30 +335,13 @@ export class AuthService {
     return tokens;
   }
 
-  private async failInTransaction(
+  private failInTransaction(
     manager: EntityManager,
     user: User,
     reason: FailureReason,
     extra: Record<string, unknown> = {},
   ): Promise<{ ok: false }> {
-    await this.activity.record({ userId: user.id, type: 'login_failed', details: { reason, ...extra } }, manager);
-    const ctx = RequestContexts.current();
-    this.events.emit(reason === 'mfa_failed' ? ThreatSignals.mfaFailed : ThreatSignals.loginFailed, {
-      email: user.email,
-      userId: user.id,
-      ip: ctx?.ip,
-      userAgent: ctx?.userAgent,
-      reason,
-    } satisfies LoginFailedSignal);
-    await this.audit.record(manager, {
-      action: 'auth.login',
-      targetType: 'user',
-      targetId: user.id,
-      outcome: 'failure',
-      actor: { type: 'user', id: user.id, userId: user.id },
-      details: { reason, ...extra },
-    });
-    return { ok: false };
+    return this.failures.recordFailure(manager, user, reason, extra);
   }
 
   private async recordFailure(user: User | null, email: string, reason: FailureReason): Promise<void> {

@@ -5,7 +5,6 @@ import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
-import { AuditService } from '../audit/audit.service';
 import { PasswordHasher } from '../passwords/password-hasher';
 import {
   checkPassword,
@@ -17,6 +16,7 @@ import {
   reusedPasswordViolation,
 } from '../passwords/password-policy';
 import { Credential } from './credential.entity';
+import { FailedSignInsService } from './failed-sign-ins.service';
 import { PasswordHistory } from './password-history.entity';
 
 /**
@@ -31,7 +31,7 @@ export class CredentialsService implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AppConfig,
-    private readonly audit: AuditService,
+    private readonly failures: FailedSignInsService,
   ) {
     this.hasher = new PasswordHasher(config.passwords.argon2);
     this.policy = resolvePasswordPolicy({
@@ -81,23 +81,14 @@ export class CredentialsService implements OnModuleInit {
   }
 
   /**
-   * A sensitive change re-confirms the user's password. A wrong one is audited as a failure of
-   * `action` and answered with 400 on `field`.
+   * A sensitive change re-confirms the user's password. A wrong one counts as a failed sign-in
+   * (lockout, activity, threat detection; audited as a failure of `action`) and is answered with
+   * 400 on `field`.
    */
-  async confirmPassword(
-    userId: string,
-    password: string,
-    failure: { action: string; field: string; reason: string },
-  ): Promise<void> {
+  async confirmPassword(userId: string, password: string, failure: { action: string; field: string }): Promise<void> {
     const credential = await this.find(userId);
     if (credential && (await this.hasher.verify(credential.passwordHash, password))) return;
-    await this.audit.recordAlone({
-      action: failure.action,
-      targetType: 'user',
-      targetId: userId,
-      outcome: 'failure',
-      details: { reason: failure.reason },
-    });
+    await this.failures.recordReconfirmationFailure(userId, 'wrong_current_password', failure.action);
     throw AppException.validation(
       [{ field: failure.field, message: `${failure.field} is not correct` }],
       `The ${failure.field === 'password' ? 'password' : 'current password'} is not correct.`,

@@ -6,6 +6,8 @@ import type { Page } from '../../common/pagination/pagination';
 import type { UserActivity } from '../../users/entities/user-activity.entity';
 import { User } from '../../users/entities/user.entity';
 import { ActivityService } from '../../users/services/activity.service';
+import type { RevokedKey } from '../api-keys/api-keys.repository';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { CredentialsService } from '../credentials/credentials.service';
@@ -24,6 +26,7 @@ export class AccountService {
     private readonly activity: ActivityService,
     private readonly audit: AuditService,
     private readonly admin: UserAdminService,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   /** The profile, groups, password age and MFA state in one query: /me is the most-called route. */
@@ -86,21 +89,31 @@ export class AccountService {
     });
   }
 
-  /** Ends every session but the one making the request. */
-  async endOtherSessions(principal: Principal): Promise<number> {
+  /** Ends every session but the one making the request ("sign out everywhere"), and with `revokeApiKeys` every API key. */
+  async endOtherSessions(
+    principal: Principal,
+    revokeApiKeys = false,
+  ): Promise<{ revoked: number; revokedApiKeys: RevokedKey[] }> {
     return this.dataSource.transaction(async (manager) => {
       const ended = await this.sessions.revokeAll(principal.userId, 'revoked_by_user', manager, principal.sessionId);
+      const revokedApiKeys = revokeApiKeys
+        ? await this.apiKeys.revokeAllOf(principal.userId, 'signed_out_everywhere', manager)
+        : [];
       await this.activity.record(
-        { userId: principal.userId, type: 'session_revoked', details: { count: ended, others: true } },
+        {
+          userId: principal.userId,
+          type: 'session_revoked',
+          details: { count: ended, others: true, apiKeysRevoked: revokedApiKeys.length },
+        },
         manager,
       );
       await this.audit.record(manager, {
         action: 'session.others_revoked',
         targetType: 'user',
         targetId: principal.userId,
-        details: { count: ended },
+        details: { count: ended, apiKeysRevoked: revokedApiKeys.length },
       });
-      return ended;
+      return { revoked: ended, revokedApiKeys };
     });
   }
 

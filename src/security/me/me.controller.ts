@@ -6,13 +6,22 @@ import { AllowExpiredPassword, AllowMfaEnrolment } from '../auth/auth.guard';
 import { AuthService } from '../auth/auth.service';
 import { ChangePasswordDto } from '../auth/dto/auth.dto';
 import type { Principal } from '../auth/principal';
-import { Authenticated, CurrentPrincipal } from '../rbac/authenticated.decorator';
-import { MeDto, RevokedSessionsDto, UpdateProfileDto } from '../users-admin/dto/user.dto';
+import { Authenticated, CurrentPrincipal, SessionOnly } from '../rbac/authenticated.decorator';
+import { MeDto, UpdateProfileDto } from '../users-admin/dto/user.dto';
 import { AccountService } from './account.service';
-import { ActivityPageDto, mapActivity, mapSession, SessionListDto } from './me.dto';
+import {
+  ActivityPageDto,
+  mapActivity,
+  mapSession,
+  PasswordChangedDto,
+  SessionListDto,
+  SignedOutEverywhereDto,
+  SignOutEverywhereQueryDto,
+} from './me.dto';
 
 @ApiTags('me')
 @Authenticated()
+@SessionOnly()
 @Controller({ path: 'me', version: '1' })
 export class MeController {
   constructor(
@@ -38,17 +47,26 @@ export class MeController {
   }
 
   @Post('password')
-  @HttpCode(204)
+  @HttpCode(200)
   @AllowExpiredPassword()
   @ApiOperation({
     summary: 'Change my password',
     description:
-      'Needs the current password. The new one must satisfy the policy (every broken rule is listed) and differ from the last 5. Ends all my other sessions.',
+      'Needs the current password: a wrong one answers 400 and counts towards the lockout like a failed sign-in. The new one must satisfy the policy (every broken rule is listed) and differ from the last 5. Ends all my other sessions; with `revokeApiKeys: true` also revokes every API key of mine, listed in the answer.',
   })
-  @ApiNoContentResponse({ description: 'Changed.' })
+  @ApiOkResponse({ type: PasswordChangedDto })
   @ApiProblems(400)
-  async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto): Promise<void> {
-    await this.auth.changePassword(principal.userId, principal.sessionId, body.currentPassword, body.newPassword);
+  changePassword(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: ChangePasswordDto,
+  ): Promise<PasswordChangedDto> {
+    return this.auth.changePassword(
+      principal.userId,
+      principal.sessionId,
+      body.currentPassword,
+      body.newPassword,
+      body.revokeApiKeys === true,
+    );
   }
 
   @Get('sessions')
@@ -59,10 +77,18 @@ export class MeController {
   }
 
   @Delete('sessions')
-  @ApiOperation({ summary: 'End all my other sessions', description: 'The session making the request stays.' })
-  @ApiOkResponse({ type: RevokedSessionsDto })
-  async endOthers(@CurrentPrincipal() principal: Principal): Promise<RevokedSessionsDto> {
-    return { revoked: await this.account.endOtherSessions(principal) };
+  @ApiOperation({
+    summary: 'Sign out everywhere else',
+    description:
+      'Ends all my other sessions; the session making the request stays. With `revokeApiKeys=true` also revokes every API key of mine, listed in the answer.',
+  })
+  @ApiOkResponse({ type: SignedOutEverywhereDto })
+  @ApiProblems(400)
+  endOthers(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: SignOutEverywhereQueryDto,
+  ): Promise<SignedOutEverywhereDto> {
+    return this.account.endOtherSessions(principal, query.revokeApiKeys === true);
   }
 
   @Delete('sessions/:id')

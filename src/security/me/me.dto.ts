@@ -1,4 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsOptional } from 'class-validator';
 import { PageDto } from '../../common/pagination/pagination';
 import type { Session } from '../sessions/session.entity';
 import type { UserActivity } from '../../users/entities/user-activity.entity';
@@ -84,3 +86,39 @@ export class SessionListDto {
 }
 
 export class ActivityPageDto extends PageDto(ActivityDto) {}
+
+/** An API key revoked as part of a password change, "sign out everywhere" or a suspension. */
+export class RevokedApiKeyDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'Market data feed' })
+  name!: string;
+
+  @ApiProperty({ example: 'bst_Q2x9fA7b' })
+  prefix!: string;
+}
+
+export class PasswordChangedDto {
+  @ApiProperty({ example: 2, description: 'How many of my other sessions were ended.' })
+  otherSessionsEnded!: number;
+
+  @ApiProperty({ type: [RevokedApiKeyDto], description: 'Keys revoked with `revokeApiKeys: true`; else empty.' })
+  revokedApiKeys!: RevokedApiKeyDto[];
+}
+
+export class SignedOutEverywhereDto {
+  @ApiProperty({ example: 2, description: 'How many sessions were ended.' })
+  revoked!: number;
+
+  @ApiProperty({ type: [RevokedApiKeyDto], description: 'Keys revoked with `revokeApiKeys=true`; else empty.' })
+  revokedApiKeys!: RevokedApiKeyDto[];
+}
+
+export class SignOutEverywhereQueryDto {
+  @ApiPropertyOptional({ description: 'Also revoke every API key of mine.', default: false })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => value === 'true' || value === true)
+  @IsBoolean()
+  revokeApiKeys?: boolean;
+}

@@ -3,12 +3,13 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, 
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { AllowMfaEnrolment } from '../auth/auth.guard';
 import type { Principal } from '../auth/principal';
-import { Authenticated, CurrentPrincipal } from '../rbac/authenticated.decorator';
+import { Authenticated, CurrentPrincipal, SessionOnly } from '../rbac/authenticated.decorator';
 import { DisableTotpDto, MfaStatusDto, RecoveryCodesDto, TotpCodeDto, TotpEnrolmentDto } from './dto/mfa.dto';
 import { MfaService } from './mfa.service';
 
 @ApiTags('me')
 @Authenticated()
+@SessionOnly()
 @Controller({ path: 'me/mfa', version: '1' })
 export class MfaController {
   constructor(private readonly mfa: MfaService) {}

@@ -12,6 +12,7 @@ import { UsersService } from '../../users/services/users.service';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { CredentialsService } from '../credentials/credentials.service';
+import { FailedSignInsService } from '../credentials/failed-sign-ins.service';
 import { EncryptionService } from '../crypto/encryption.service';
 import { ROLES } from '../rbac/roles';
 import { MfaChallenge } from './mfa-challenge.entity';
@@ -72,6 +73,7 @@ export class MfaService implements OnModuleInit {
     private readonly credentials: CredentialsService,
     private readonly activity: ActivityService,
     private readonly audit: AuditService,
+    private readonly failures: FailedSignInsService,
   ) {}
 
   onModuleInit(): void {
@@ -192,20 +194,10 @@ export class MfaService implements OnModuleInit {
     await this.credentials.confirmPassword(userId, password, {
       action: 'mfa.totp_disabled',
       field: 'password',
-      reason: 'wrong_password',
     });
     const outcome = await this.dataSource.transaction(async (manager) => {
       const check = await this.checkCode(userId, code, manager);
-      if (!check.ok) {
-        await this.audit.record(manager, {
-          action: 'mfa.totp_disabled',
-          targetType: 'user',
-          targetId: userId,
-          outcome: 'failure',
-          details: { reason: check.failure },
-        });
-        return false;
-      }
+      if (!check.ok) return check;
       await manager.getRepository(RecoveryCode).delete({ userId });
       await manager.getRepository(TotpFactor).delete({ userId });
       await this.activity.record(
@@ -218,9 +210,26 @@ export class MfaService implements OnModuleInit {
         targetId: userId,
         details: { mfa: check.method },
       });
-      return true;
+      return check;
     });
-    if (!outcome) throw invalidCode();
+    if (!outcome.ok) {
+      // A wrong code here is a wrong second factor like one at sign-in: it counts towards the lockout.
+      await this.failures.recordReconfirmationFailure(userId, 'mfa_failed', 'mfa.totp_disabled', {
+        failure: outcome.failure,
+      });
+      throw invalidCode();
+    }
+  }
+
+  /**
+   * Re-confirms a sensitive change of an MFA user with a fresh code (TOTP or recovery code, spent
+   * here); a wrong one counts towards the lockout like a wrong code at sign-in. Answers 400 on `code`.
+   */
+  async confirmCode(userId: string, code: string, action: string): Promise<void> {
+    const check = await this.dataSource.transaction((manager) => this.checkCode(userId, code, manager));
+    if (check.ok) return;
+    await this.failures.recordReconfirmationFailure(userId, 'mfa_failed', action, { failure: check.failure });
+    throw invalidCode();
   }
 
   /**

@@ -22,6 +22,18 @@ export function Authenticated(...permissions: Permission[]): MethodDecorator & C
   );
 }
 
+export const SESSION_ONLY = 'bastion:session-only';
+
+/**
+ * Routes for people, never for API keys: the caller's own account (`/me`: profile, password,
+ * sessions, MFA), API-key management and signing out. The global guard answers an API key with
+ * 403 SESSION_REQUIRED, whatever its scopes, so a stolen key cannot change the password, turn MFA
+ * off, mint more keys or hide its traces. On a controller it covers every route of it.
+ */
+export function SessionOnly(): MethodDecorator & ClassDecorator {
+  return applyDecorators(SetMetadata(SESSION_ONLY, true), ApiProblems(403));
+}
+
 /** The authenticated caller: `me(@CurrentPrincipal() principal: Principal)`. */
 export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal => {
   const principal = ctx.switchToHttp().getRequest<Request>().principal;

@@ -11,12 +11,14 @@ import { GroupsService, type GroupWithCount } from '../../users/services/groups.
 import { UsersService } from '../../users/services/users.service';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
-import type { Permission } from '../rbac/permissions';
+import { notHeld } from '../rbac/acting-authority';
+import { auditDenials, PrivilegeDenied } from '../rbac/privilege-denied';
 
 /**
  * Groups grant permissions, so managing one is granting: a caller may only create, change, delete
  * or add members to groups whose permissions they hold themselves. Otherwise a manager could add
- * themselves to a group that grants `users:manage-roles`.
+ * themselves to a group that grants `users:manage-roles`. What the caller holds is what the request
+ * may do (for an API key: its scopes), and refused attempts are audited with outcome `denied`.
  */
 @Injectable()
 export class GroupAdminService {
@@ -43,7 +45,13 @@ export class GroupAdminService {
 
   async create(actor: Principal, data: { name: string; description?: string; permissions?: string[] }): Promise<Group> {
     const permissions = data.permissions ?? [];
-    this.assertHolds(actor, permissions);
+    return auditDenials(this.audit, () => {
+      this.assertHolds(actor, permissions, { action: 'group.created', details: { name: data.name, permissions } });
+      return this.insert(data, permissions);
+    });
+  }
+
+  private insert(data: { name: string; description?: string }, permissions: string[]): Promise<Group> {
     return this.dataSource.transaction(async (manager) => {
       const group = await this.groups.create({ ...data, permissions }, manager);
       await this.audit.record(manager, {
@@ -61,80 +69,110 @@ export class GroupAdminService {
     id: string,
     patch: { name?: string; description?: string; permissions?: string[] },
   ): Promise<Group> {
-    return this.dataSource.transaction(async (manager) => {
-      const group = await this.groups.getById(id, manager);
-      this.assertHolds(actor, group.permissions);
-      if (patch.permissions) this.assertHolds(actor, patch.permissions);
-      const before = { name: group.name, description: group.description, permissions: [...group.permissions] };
-      const updated = await this.groups.update(group, patch, manager);
-      await this.audit.record(manager, {
-        action: 'group.updated',
-        targetType: 'group',
-        targetId: id,
-        details: { before, after: patch },
-      });
-      return updated;
-    });
+    return auditDenials(this.audit, () =>
+      this.dataSource.transaction(async (manager) => {
+        const group = await this.groups.getById(id, manager);
+        const attempt = { action: 'group.updated', targetId: id, details: { after: patch } };
+        this.assertHolds(actor, group.permissions, attempt);
+        if (patch.permissions) this.assertHolds(actor, patch.permissions, attempt);
+        const before = { name: group.name, description: group.description, permissions: [...group.permissions] };
+        const updated = await this.groups.update(group, patch, manager);
+        await this.audit.record(manager, {
+          action: 'group.updated',
+          targetType: 'group',
+          targetId: id,
+          details: { before, after: patch },
+        });
+        return updated;
+      }),
+    );
   }
 
   async remove(actor: Principal, id: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const group = await this.groups.getById(id, manager);
-      this.assertHolds(actor, group.permissions);
-      const members = await this.groups.memberIds(id, manager);
-      await this.groups.remove(group, manager);
-      await this.audit.record(manager, {
-        action: 'group.deleted',
-        targetType: 'group',
-        targetId: id,
-        details: { name: group.name, permissions: group.permissions, members },
-      });
-    });
+    await auditDenials(this.audit, () =>
+      this.dataSource.transaction(async (manager) => {
+        const group = await this.groups.getById(id, manager);
+        this.assertHolds(actor, group.permissions, { action: 'group.deleted', targetId: id });
+        const members = await this.groups.memberIds(id, manager);
+        await this.groups.remove(group, manager);
+        await this.audit.record(manager, {
+          action: 'group.deleted',
+          targetType: 'group',
+          targetId: id,
+          details: { name: group.name, permissions: group.permissions, members },
+        });
+      }),
+    );
   }
 
   async addMember(actor: Principal, groupId: string, userId: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const group = await this.groups.getById(groupId, manager);
-      this.assertHolds(actor, group.permissions);
-      await this.users.getById(userId, manager);
-      if (!(await this.groups.addMember(groupId, userId, manager))) return;
-      await this.activity.record(
-        { userId, type: 'groups_changed', details: { added: { id: group.id, name: group.name } } },
-        manager,
-      );
-      await this.audit.record(manager, {
-        action: 'group.member_added',
-        targetType: 'group',
-        targetId: groupId,
-        details: { userId },
-      });
-    });
+    await auditDenials(this.audit, () =>
+      this.dataSource.transaction(async (manager) => {
+        const group = await this.groups.getById(groupId, manager);
+        this.assertHolds(actor, group.permissions, {
+          action: 'group.member_added',
+          targetId: groupId,
+          details: { userId },
+        });
+        await this.users.getById(userId, manager);
+        if (!(await this.groups.addMember(groupId, userId, manager))) return;
+        await this.activity.record(
+          { userId, type: 'groups_changed', details: { added: { id: group.id, name: group.name } } },
+          manager,
+        );
+        await this.audit.record(manager, {
+          action: 'group.member_added',
+          targetType: 'group',
+          targetId: groupId,
+          details: { userId },
+        });
+      }),
+    );
   }
 
   async removeMember(actor: Principal, groupId: string, userId: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const group = await this.groups.getById(groupId, manager);
-      this.assertHolds(actor, group.permissions);
-      if (!(await this.groups.removeMember(groupId, userId, manager))) throw AppException.notFound('group member');
-      await this.activity.record(
-        { userId, type: 'groups_changed', details: { removed: { id: group.id, name: group.name } } },
-        manager,
-      );
-      await this.audit.record(manager, {
-        action: 'group.member_removed',
-        targetType: 'group',
-        targetId: groupId,
-        details: { userId },
-      });
-    });
+    await auditDenials(this.audit, () =>
+      this.dataSource.transaction(async (manager) => {
+        const group = await this.groups.getById(groupId, manager);
+        this.assertHolds(actor, group.permissions, {
+          action: 'group.member_removed',
+          targetId: groupId,
+          details: { userId },
+        });
+        if (!(await this.groups.removeMember(groupId, userId, manager))) throw AppException.notFound('group member');
+        await this.activity.record(
+          { userId, type: 'groups_changed', details: { removed: { id: group.id, name: group.name } } },
+          manager,
+        );
+        await this.audit.record(manager, {
+          action: 'group.member_removed',
+          targetType: 'group',
+          targetId: groupId,
+          details: { userId },
+        });
+      }),
+    );
   }
 
-  private assertHolds(actor: Principal, permissions: string[]): void {
-    const missing = permissions.filter((p) => !actor.permissions.has(p as Permission));
+  private assertHolds(
+    actor: Principal,
+    permissions: string[],
+    attempt: { action: string; targetId?: string; details?: Record<string, unknown> },
+  ): void {
+    const missing = notHeld(actor, permissions);
     if (missing.length > 0) {
-      throw new AppException(ErrorCode.Forbidden, 'You may only manage groups whose permissions you hold yourself.', {
-        extensions: { missingPermissions: missing },
-      });
+      throw new PrivilegeDenied(
+        ErrorCode.Forbidden,
+        actor.apiKeyId
+          ? 'An API key may only manage groups whose permissions are all in its scopes.'
+          : 'You may only manage groups whose permissions you hold yourself.',
+        {
+          ...attempt,
+          targetType: 'group',
+          details: { ...attempt.details, missingPermissions: missing, reason: 'permissions_not_held' },
+        },
+        { missingPermissions: missing },
+      );
     }
   }
 }

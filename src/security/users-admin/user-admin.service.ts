@@ -8,10 +8,13 @@ import type { User, UserStatus } from '../../users/entities/user.entity';
 import type { UserActivity } from '../../users/entities/user-activity.entity';
 import { ActivityService } from '../../users/services/activity.service';
 import { UsersService, type UserFilter } from '../../users/services/users.service';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { Credential } from '../credentials/credential.entity';
 import { CredentialsService } from '../credentials/credentials.service';
+import { actingRoles } from '../rbac/acting-authority';
+import { auditDenials, PrivilegeDenied } from '../rbac/privilege-denied';
 import { canChangeRoles, canGrantRole, highestRank, isRole, type Role } from '../rbac/roles';
 import { SessionsService } from '../sessions/sessions.service';
 
@@ -27,6 +30,9 @@ export interface CreateUserInput {
  * Administration of users, with the rules that make it safe: nobody grants a role above their
  * own, only super_admin grants admin or super_admin, nobody acts on a user who outranks them, and
  * the last active super_admin cannot be removed. Every change is audited in its own transaction.
+ *
+ * "Their own" is what the request may do, decided by `actingRoles` (rbac/acting-authority.ts): a
+ * person's roles, an API key's scopes. Refused attempts are audited with outcome `denied`.
  */
 @Injectable()
 export class UserAdminService {
@@ -37,6 +43,7 @@ export class UserAdminService {
     private readonly sessions: SessionsService,
     private readonly activity: ActivityService,
     private readonly audit: AuditService,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   list(filter: UserFilter): Promise<Page<User>> {
@@ -49,8 +56,17 @@ export class UserAdminService {
 
   async create(actor: Principal, input: CreateUserInput): Promise<User> {
     const roles = input.roles ?? ['viewer'];
-    const refused = roles.filter((r) => !canGrantRole(actor.roles, r));
-    if (refused.length > 0) throw this.notGrantable(refused);
+    const acting = actingRoles(actor);
+    const refused = roles.filter((r) => !canGrantRole(acting, r));
+    if (refused.length > 0) {
+      return auditDenials(this.audit, () => {
+        throw this.notGrantable(refused, false, {
+          action: 'user.created',
+          targetType: 'user',
+          details: { email: input.email, roles, refused },
+        });
+      });
+    }
     await this.credentials.assertAcceptable(input.password, input);
     return this.dataSource.transaction(async (manager) => {
       const user = await this.users.create(
@@ -69,55 +85,63 @@ export class UserAdminService {
   }
 
   async updateProfile(actor: Principal, id: string, patch: { firstName?: string; lastName?: string }): Promise<User> {
-    return this.dataSource.transaction(async (manager) => {
-      const user = await this.users.getById(id, manager);
-      if (actor.userId !== id) this.assertOutranks(actor, user);
-      const changes = Object.fromEntries(
-        Object.entries(patch).filter(([k, v]) => v !== undefined && user[k as keyof User] !== v),
-      );
-      if (Object.keys(changes).length === 0) return user;
-      const before = Object.fromEntries(Object.keys(changes).map((k) => [k, user[k as keyof User]]));
-      const updated = await this.users.update(user, changes, manager);
-      await this.activity.record(
-        { userId: id, type: 'profile_updated', details: { fields: Object.keys(changes) } },
-        manager,
-      );
-      await this.audit.record(manager, {
-        action: 'user.profile_updated',
-        targetType: 'user',
-        targetId: id,
-        details: { before, after: changes },
-      });
-      return updated;
-    });
+    return auditDenials(this.audit, () =>
+      this.dataSource.transaction(async (manager) => {
+        const user = await this.users.getById(id, manager);
+        if (actor.userId !== id) this.assertOutranks(actor, user, 'user.profile_updated');
+        const changes = Object.fromEntries(
+          Object.entries(patch).filter(([k, v]) => v !== undefined && user[k as keyof User] !== v),
+        );
+        if (Object.keys(changes).length === 0) return user;
+        const before = Object.fromEntries(Object.keys(changes).map((k) => [k, user[k as keyof User]]));
+        const updated = await this.users.update(user, changes, manager);
+        await this.activity.record(
+          { userId: id, type: 'profile_updated', details: { fields: Object.keys(changes) } },
+          manager,
+        );
+        await this.audit.record(manager, {
+          action: 'user.profile_updated',
+          targetType: 'user',
+          targetId: id,
+          details: { before, after: changes },
+        });
+        return updated;
+      }),
+    );
   }
 
   async setRoles(actor: Principal, id: string, roles: Role[]): Promise<User> {
-    return this.dataSource.transaction(async (manager) => {
-      const user = await this.users.getById(id, manager);
-      const current = user.roles.filter(isRole);
-      if (!canChangeRoles(actor.roles, current, roles)) {
-        const changed = [...roles.filter((r) => !current.includes(r)), ...current.filter((r) => !roles.includes(r))];
-        throw this.notGrantable(
-          changed.filter((r) => !canGrantRole(actor.roles, r)),
-          highestRank(current) > highestRank(actor.roles),
+    const acting = actingRoles(actor);
+    return auditDenials(this.audit, () =>
+      this.dataSource.transaction(async (manager) => {
+        const user = await this.users.getById(id, manager);
+        const current = user.roles.filter(isRole);
+        if (!canChangeRoles(acting, current, roles)) {
+          const changed = [...roles.filter((r) => !current.includes(r)), ...current.filter((r) => !roles.includes(r))];
+          const refused = changed.filter((r) => !canGrantRole(acting, r));
+          throw this.notGrantable(refused, highestRank(current) > highestRank(acting), {
+            action: 'user.roles_changed',
+            targetType: 'user',
+            targetId: id,
+            details: { before: current, requested: roles, refused },
+          });
+        }
+        if (current.includes('super_admin') && !roles.includes('super_admin'))
+          await this.assertNotLastSuperAdmin(user, manager);
+        const updated = await this.users.update(user, { roles }, manager);
+        await this.activity.record(
+          { userId: id, type: 'roles_changed', details: { before: current, after: roles } },
+          manager,
         );
-      }
-      if (current.includes('super_admin') && !roles.includes('super_admin'))
-        await this.assertNotLastSuperAdmin(user, manager);
-      const updated = await this.users.update(user, { roles }, manager);
-      await this.activity.record(
-        { userId: id, type: 'roles_changed', details: { before: current, after: roles } },
-        manager,
-      );
-      await this.audit.record(manager, {
-        action: 'user.roles_changed',
-        targetType: 'user',
-        targetId: id,
-        details: { before: current, after: roles },
-      });
-      return updated;
-    });
+        await this.audit.record(manager, {
+          action: 'user.roles_changed',
+          targetType: 'user',
+          targetId: id,
+          details: { before: current, after: roles },
+        });
+        return updated;
+      }),
+    );
   }
 
   async setStatus(
@@ -126,72 +150,80 @@ export class UserAdminService {
     status: Extract<UserStatus, 'active' | 'inactive' | 'suspended'>,
     reason: string,
   ): Promise<User> {
-    return this.dataSource.transaction(async (manager) => {
-      const user = await this.users.getById(id, manager);
-      this.assertOutranks(actor, user);
-      if (status !== 'active' && user.roles.includes('super_admin') && user.status === 'active') {
-        await this.assertNotLastSuperAdmin(user, manager);
-      }
-      const before = user.status;
-      const updated = await this.users.update(user, { status, statusReason: reason }, manager);
-      if (status === 'active')
-        await manager
-          .getRepository(Credential)
-          .update({ userId: id }, { failedAttempts: 0, lockLevel: 0, lockedUntil: null });
-      const ended = status === 'active' ? 0 : await this.sessions.revokeAll(id, `status_${status}`, manager);
-      await this.activity.record(
-        { userId: id, type: 'status_changed', details: { before, after: status, reason } },
-        manager,
-      );
-      await this.audit.record(manager, {
-        action: 'user.status_changed',
-        targetType: 'user',
-        targetId: id,
-        details: { before, after: status, reason, sessionsEnded: ended },
-      });
-      return updated;
-    });
+    return auditDenials(this.audit, () =>
+      this.dataSource.transaction(async (manager) => {
+        const user = await this.users.getById(id, manager);
+        this.assertOutranks(actor, user, 'user.status_changed', { status, reason });
+        if (status !== 'active' && user.roles.includes('super_admin') && user.status === 'active') {
+          await this.assertNotLastSuperAdmin(user, manager);
+        }
+        const before = user.status;
+        const updated = await this.users.update(user, { status, statusReason: reason }, manager);
+        if (status === 'active')
+          await manager
+            .getRepository(Credential)
+            .update({ userId: id }, { failedAttempts: 0, lockLevel: 0, lockedUntil: null });
+        const ended = status === 'active' ? 0 : await this.sessions.revokeAll(id, `status_${status}`, manager);
+        // A suspended or deactivated account's keys are revoked for good: reactivating it does not revive them.
+        const keys = status === 'active' ? [] : await this.apiKeys.revokeAllOf(id, `status_${status}`, manager);
+        await this.activity.record(
+          { userId: id, type: 'status_changed', details: { before, after: status, reason } },
+          manager,
+        );
+        await this.audit.record(manager, {
+          action: 'user.status_changed',
+          targetType: 'user',
+          targetId: id,
+          details: { before, after: status, reason, sessionsEnded: ended, apiKeysRevoked: keys.length },
+        });
+        return updated;
+      }),
+    );
   }
 
   async unlock(actor: Principal, id: string): Promise<User> {
-    return this.dataSource.transaction(async (manager) => {
-      const user = await this.users.getById(id, manager);
-      this.assertOutranks(actor, user);
-      await manager
-        .getRepository(Credential)
-        .update({ userId: id }, { failedAttempts: 0, lockLevel: 0, lockedUntil: null });
-      const updated =
-        user.status === 'locked'
-          ? await this.users.update(user, { status: 'active', statusReason: null }, manager)
-          : user;
-      await this.activity.record({ userId: id, type: 'account_unlocked', details: {} }, manager);
-      await this.audit.record(manager, {
-        action: 'user.unlocked',
-        targetType: 'user',
-        targetId: id,
-        details: { previousStatus: user.status },
-      });
-      return updated;
-    });
+    return auditDenials(this.audit, () =>
+      this.dataSource.transaction(async (manager) => {
+        const user = await this.users.getById(id, manager);
+        this.assertOutranks(actor, user, 'user.unlocked');
+        await manager
+          .getRepository(Credential)
+          .update({ userId: id }, { failedAttempts: 0, lockLevel: 0, lockedUntil: null });
+        const updated =
+          user.status === 'locked'
+            ? await this.users.update(user, { status: 'active', statusReason: null }, manager)
+            : user;
+        await this.activity.record({ userId: id, type: 'account_unlocked', details: {} }, manager);
+        await this.audit.record(manager, {
+          action: 'user.unlocked',
+          targetType: 'user',
+          targetId: id,
+          details: { previousStatus: user.status },
+        });
+        return updated;
+      }),
+    );
   }
 
   async revokeSessions(actor: Principal, id: string): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const user = await this.users.getById(id, manager);
-      if (actor.userId !== id) this.assertOutranks(actor, user);
-      const ended = await this.sessions.revokeAll(id, 'revoked_by_admin', manager);
-      await this.activity.record(
-        { userId: id, type: 'session_revoked', details: { count: ended, by: actor.userId } },
-        manager,
-      );
-      await this.audit.record(manager, {
-        action: 'user.sessions_revoked',
-        targetType: 'user',
-        targetId: id,
-        details: { count: ended },
-      });
-      return ended;
-    });
+    return auditDenials(this.audit, () =>
+      this.dataSource.transaction(async (manager) => {
+        const user = await this.users.getById(id, manager);
+        if (actor.userId !== id) this.assertOutranks(actor, user, 'user.sessions_revoked');
+        const ended = await this.sessions.revokeAll(id, 'revoked_by_admin', manager);
+        await this.activity.record(
+          { userId: id, type: 'session_revoked', details: { count: ended, by: actor.userId } },
+          manager,
+        );
+        await this.audit.record(manager, {
+          action: 'user.sessions_revoked',
+          targetType: 'user',
+          targetId: id,
+          details: { count: ended },
+        });
+        return ended;
+      }),
+    );
   }
 
   async activityOf(id: string, page: { limit?: number; cursor?: string }): Promise<Page<UserActivity>> {
@@ -199,10 +231,17 @@ export class UserAdminService {
     return this.activity.list(id, page);
   }
 
-  private assertOutranks(actor: Principal, user: User): void {
+  /** Refuses (and has audited as `denied`) acting on a user ranked above the roles the caller acts with. */
+  private assertOutranks(actor: Principal, user: User, action: string, details: Record<string, unknown> = {}): void {
     const targetRank = highestRank(user.roles.filter(isRole));
-    if (actor.userId !== user.id && targetRank > highestRank(actor.roles)) {
-      throw new AppException(ErrorCode.Forbidden, 'You may not act on a user who holds a higher role than yours.');
+    if (actor.userId !== user.id && targetRank > highestRank(actingRoles(actor))) {
+      throw new PrivilegeDenied(
+        ErrorCode.Forbidden,
+        actor.apiKeyId
+          ? 'This API key may not act on a user who holds permissions outside its scopes.'
+          : 'You may not act on a user who holds a higher role than yours.',
+        { action, targetType: 'user', targetId: user.id, details: { ...details, reason: 'target_outranks_actor' } },
+      );
     }
   }
 
@@ -217,13 +256,17 @@ export class UserAdminService {
     }
   }
 
-  private notGrantable(roles: Role[], outranked = false): AppException {
-    return new AppException(
+  private notGrantable(roles: Role[], outranked: boolean, attempt: PrivilegeDenied['attempt']): PrivilegeDenied {
+    return new PrivilegeDenied(
       ErrorCode.RoleNotGrantable,
       outranked
         ? 'You may not change the roles of a user who holds a higher role than yours.'
-        : `You may not grant or remove: ${roles.join(', ')}. Nobody grants a role above their own; only super_admin grants admin or super_admin.`,
-      { extensions: { roles } },
+        : `You may not grant or remove: ${roles.join(', ')}. Nobody grants a role above their own; only super_admin grants admin or super_admin; an API key grants only roles whose every permission is in its scopes.`,
+      {
+        ...attempt,
+        details: { ...attempt.details, reason: outranked ? 'target_outranks_actor' : 'role_not_grantable' },
+      },
+      { roles },
     );
   }
 }

@@ -6,19 +6,27 @@ describe('API keys', () => {
   let t: TestApp;
   let root: Tokens;
   let admin: Awaited<ReturnType<typeof createUser>>;
+  /** Creating a key re-confirms the password: each test user's, by access token. */
+  const passwords = new Map<string, string>();
 
   beforeAll(async () => {
     t = await startTestApp(BOOTSTRAP_ENV);
     root = await login(t, ADMIN_EMAIL, ADMIN_PASSWORD);
     admin = await createUser(t, root, ['admin']);
+    passwords.set(admin.tokens.accessToken, admin.password);
   });
+  const user = async (roles: string[]) => {
+    const u = await createUser(t, root, roles);
+    passwords.set(u.tokens.accessToken, u.password);
+    return u;
+  };
   afterAll(() => t?.close());
 
   const createKey = async (tokens: Tokens, body: Record<string, unknown>) => {
     const res = await t.http
       .post('/api/v1/api-keys')
       .set(bearer(tokens))
-      .send({ name: 'integration', ...body });
+      .send({ name: 'integration', password: passwords.get(tokens.accessToken), ...body });
     expect(res.status).toBe(201);
     return res.body as { id: string; secret: string; prefix: string };
   };
@@ -71,11 +79,11 @@ describe('API keys', () => {
   });
 
   it('refuses scopes the owner does not hold, and keys creating keys', async () => {
-    const viewer = await createUser(t, root, ['viewer']);
+    const viewer = await user(['viewer']);
     const res = await t.http
       .post('/api/v1/api-keys')
       .set(bearer(viewer.tokens))
-      .send({ name: 'x', scopes: ['users:read'] });
+      .send({ name: 'x', scopes: ['users:read'], password: viewer.password });
     expect(res.status).toBe(403);
     const key = await createKey(viewer.tokens, { scopes: ['roles:read'] });
     const nested = await t.http
@@ -86,7 +94,7 @@ describe('API keys', () => {
   });
 
   it('stops a revoked, an expired, and a suspended owner\u2019s key with 401', async () => {
-    const owner = await createUser(t, root, ['manager']);
+    const owner = await user(['manager']);
     const revoked = await createKey(owner.tokens, { scopes: ['users:read'] });
     const expired = await createKey(owner.tokens, {
       scopes: ['users:read'],
@@ -116,7 +124,7 @@ describe('API keys', () => {
   });
 
   it('loses a permission the moment its owner does', async () => {
-    const owner = await createUser(t, root, ['manager']);
+    const owner = await user(['manager']);
     const key = await createKey(owner.tokens, { scopes: ['users:read', 'roles:read'] });
     expect((await t.http.get('/api/v1/users').set(withKey(key.secret))).status).toBe(200);
     await t.http
@@ -140,14 +148,14 @@ describe('API keys', () => {
     const bad = await t.http
       .post('/api/v1/api-keys')
       .set(bearer(admin.tokens))
-      .send({ name: 'x', scopes: ['users:read'], allowedCidrs: ['10.0.0.0/99'] });
+      .send({ name: 'x', scopes: ['users:read'], allowedCidrs: ['10.0.0.0/99'], password: admin.password });
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].field).toBe('allowedCidrs.0');
   });
 
   it('lets owners revoke their keys and admins revoke anyone\u2019s; others get 404', async () => {
-    const a = await createUser(t, root, ['trader']);
-    const b = await createUser(t, root, ['trader']);
+    const a = await user(['trader']);
+    const b = await user(['trader']);
     const key = await createKey(a.tokens, { scopes: ['roles:read'] });
     expect((await t.http.delete(`/api/v1/api-keys/${key.id}`).set(bearer(b.tokens))).status).toBe(404);
     expect((await t.http.get('/api/v1/api-keys').query({ all: true }).set(bearer(b.tokens))).status).toBe(403);

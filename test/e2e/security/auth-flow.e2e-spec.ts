@@ -185,10 +185,12 @@ describe('registration, login, refresh rotation and reuse detection', () => {
     expect(reuse.body.rules).toContain('reused');
 
     const next = 'purple elephants dance quietly';
-    expect(
-      (await t.http.post('/api/v1/me/password').set(bearer(a)).send({ currentPassword: password, newPassword: next }))
-        .status,
-    ).toBe(204);
+    const changed = await t.http
+      .post('/api/v1/me/password')
+      .set(bearer(a))
+      .send({ currentPassword: password, newPassword: next });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toEqual({ otherSessionsEnded: 1, revokedApiKeys: [] });
     expect((await t.http.get('/api/v1/me').set(bearer(b))).status).toBe(401);
     expect((await t.http.get('/api/v1/me').set(bearer(a))).status).toBe(200);
     expect((await t.http.post('/api/v1/auth/login').send({ email, password })).status).toBe(401);

@@ -25,13 +25,13 @@ function collectRoutes(t: TestApp): RouteInfo[] {
       method: r.method,
       path: r.path,
       access:
-        r.access === 'public'
+        (r.access === 'public'
           ? 'public'
           : r.access === 'undeclared'
             ? 'UNDECLARED (denied)'
             : r.permissions.length
               ? r.permissions.join(' + ')
-              : 'authenticated',
+              : 'authenticated') + (r.sessionOnly ? ', session only (no API keys)' : ''),
     }));
 }
 

@@ -38,11 +38,37 @@ export class CreateApiKeyDto {
   @ArrayMaxSize(ALL_PERMISSIONS.length)
   scopes!: Permission[];
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'When the key stops working; none: never.' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'When the key stops working: in the future and at most API_KEY_MAX_TTL_DAYS (365) ahead. Omitted: that longest lifetime. `null`: never, only when API_KEY_ALLOW_NO_EXPIRY is on (else 400).',
+  })
   @IsOptional()
   @Type(() => Date)
   @IsDate()
-  expiresAt?: Date;
+  expiresAt?: Date | null;
+
+  @ApiPropertyOptional({
+    format: 'password',
+    description:
+      'Your current password: creating a key is a sensitive change. A wrong one answers 400 and counts towards the account lockout like a failed sign-in.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  password?: string;
+
+  @ApiPropertyOptional({
+    example: '123456',
+    description:
+      'Instead of the password, for users with MFA on: a current TOTP code (or an unused recovery code), spent here. A wrong one counts towards the lockout.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  code?: string;
 
   @ApiPropertyOptional({
     type: [String],

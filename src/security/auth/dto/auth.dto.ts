@@ -1,5 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { Trim } from '../../../common/validation/trim.decorator';
 
 export class LoginDto {
@@ -86,4 +86,12 @@ export class ChangePasswordDto {
   @IsString()
   @MaxLength(1024)
   newPassword!: string;
+
+  @ApiPropertyOptional({
+    default: false,
+    description: 'Also revoke every API key of mine (listed in the answer), e.g. after a suspected compromise.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  revokeApiKeys?: boolean;
 }
