@@ -22,6 +22,13 @@ import { BootstrapAdminService } from './bootstrap/bootstrap-admin.service';
 import { Credential } from './credentials/credential.entity';
 import { CredentialsService } from './credentials/credentials.service';
 import { EncryptionService, encryptionProviders } from './crypto/encryption.service';
+import { KeyMaterialService } from './keys/key-material.service';
+import { KeyRotationCron } from './keys/key-rotation.cron';
+import { KeyUsageService } from './keys/key-usage.service';
+import { KeysController } from './keys/keys.controller';
+import { KeysRepository } from './keys/keys.repository';
+import { KeysService } from './keys/keys.service';
+import { MasterKeyService } from './keys/master-key.service';
 import { PasswordHistory } from './credentials/password-history.entity';
 import { AccountService } from './me/account.service';
 import { MeController } from './me/me.controller';
@@ -56,6 +63,7 @@ import { UsersController } from './users-admin/users.controller';
     ApiKeysController,
     IpRulesController,
     SecurityEventsController,
+    KeysController,
   ],
   providers: [
     TokenService,
@@ -71,7 +79,13 @@ import { UsersController } from './users-admin/users.controller';
     RateLimitService,
     SecurityEventsService,
     ThreatDetectionService,
+    KeysRepository,
+    KeyUsageService,
+    KeyMaterialService,
     ...encryptionProviders,
+    KeysService,
+    MasterKeyService,
+    KeyRotationCron,
     MfaService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
@@ -81,6 +95,9 @@ import { UsersController } from './users-admin/users.controller';
     TokenService,
     BootstrapAdminService,
     EncryptionService,
+    KeysService,
+    KeyUsageService,
+    MasterKeyService,
     MfaService,
     ApiKeysService,
     SecurityEventsService,
