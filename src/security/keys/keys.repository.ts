@@ -72,6 +72,11 @@ function textArray(value: string[] | string): string[] {
   return inner ? inner.split(',').map((s) => s.replace(/^"|"$/g, '')) : [];
 }
 
+/** Rows of a RETURNING statement: TypeORM answers UPDATE and DELETE with `[rows, rowCount]`. */
+function returned<T>(result: T[] | [T[], number]): T[] {
+  return Array.isArray(result[0]) ? (result[0] as T[]) : (result as T[]);
+}
+
 function mapKey(r: RawKey): KeyRow {
   return {
     id: r.id,
@@ -240,17 +245,21 @@ export class KeysRepository {
       params.push(patch[field]);
       sets.push(`${column} = $${params.length}${field === 'allowedOperations' ? '::text[]' : ''}`);
     }
-    const [row] = await manager.query<RawKey[]>(
-      `UPDATE keys SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING *`,
-      params,
+    const [row] = returned(
+      await manager.query<RawKey[]>(
+        `UPDATE keys SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING *`,
+        params,
+      ),
     );
     return mapKey(row);
   }
 
   async setLatestVersion(manager: EntityManager, keyId: string, version: number): Promise<KeyRow> {
-    const [row] = await manager.query<RawKey[]>(
-      `UPDATE keys SET latest_version = $2, rotated_at = now(), updated_at = now() WHERE id = $1 RETURNING *`,
-      [keyId, version],
+    const [row] = returned(
+      await manager.query<RawKey[]>(
+        `UPDATE keys SET latest_version = $2, rotated_at = now(), updated_at = now() WHERE id = $1 RETURNING *`,
+        [keyId, version],
+      ),
     );
     return mapKey(row);
   }
