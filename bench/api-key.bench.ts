@@ -105,7 +105,7 @@ async function benchBastion(dbUrl: string, dataDir: string, track: (s: ServerPro
     });
     const { secret } = await call<{ secret: string }>('POST', `${api}/api-keys`, 201, {
       headers: authHeaders(jwt),
-      body: { name: 'bench', scopes: ['portfolios:read'] },
+      body: { name: 'bench', scopes: ['portfolios:read'], password: TRADER.password },
     });
     const key: Auth = { apiKey: secret };
 
