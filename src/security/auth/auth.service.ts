@@ -95,11 +95,10 @@ export class AuthService {
           .where('c.user_id = :id', { id: user.id })
           .getOneOrFail();
         const current = await manager.getRepository(User).findOneByOrFail({ id: user.id });
-        const lockExpired = current.status === 'locked' && !isLocked(cred, now);
-        const usable = current.status === 'active' || lockExpired;
 
+        // The lock is on the credential and ends by itself at lockedUntil: no status to restore.
         if (isLocked(cred, now)) return this.failInTransaction(manager, current, 'locked');
-        if (!usable) return this.failInTransaction(manager, current, 'not_active');
+        if (current.status !== 'active') return this.failInTransaction(manager, current, 'not_active');
         if (!passwordOk) {
           await this.countFailure(manager, user.id, cred, now);
           return this.failInTransaction(manager, current, 'wrong_password');
@@ -122,7 +121,7 @@ export class AuthService {
           };
           return { ok: true as const, result };
         }
-        const result: LoginResult = await this.completeLogin(manager, user.id, lockExpired, now);
+        const result: LoginResult = await this.completeLogin(manager, user.id, now);
         return { ok: true as const, result };
       })
       .then((outcome) => {
@@ -158,9 +157,7 @@ export class AuthService {
         .setLock('pessimistic_write')
         .where('c.user_id = :id', { id: user.id })
         .getOneOrFail();
-      const lockExpired = user.status === 'locked' && !isLocked(cred, now);
-      const usable = user.status === 'active' || lockExpired;
-      if (isLocked(cred, now) || !usable) {
+      if (isLocked(cred, now) || user.status !== 'active') {
         await this.mfa.closeChallenge(challenge.id, manager);
         await this.failInTransaction(manager, user, isLocked(cred, now) ? 'locked' : 'not_active', {
           challengeId: challenge.id,
@@ -193,7 +190,7 @@ export class AuthService {
       }
 
       await this.mfa.closeChallenge(challenge.id, manager);
-      const tokens = await this.completeLogin(manager, user.id, lockExpired, now, {
+      const tokens = await this.completeLogin(manager, user.id, now, {
         mfa: check.method,
         challengeId: challenge.id,
         ...(check.recoveryCodesRemaining !== undefined ? { remaining: check.recoveryCodesRemaining } : {}),
@@ -288,9 +285,8 @@ export class AuthService {
         { failedAttempts: next.failedAttempts, lockLevel: next.lockLevel, lockedUntil: next.lockedUntil },
       );
     if (next.lockedNow) {
-      await manager
-        .getRepository(User)
-        .update({ id: userId }, { status: 'locked', statusReason: 'too many failed logins' });
+      // Only sign-in is refused: the user's status, live sessions and API keys are left alone, so
+      // someone typing wrong passwords cannot cut the real user off.
       await this.activity.record(
         {
           userId,
@@ -318,14 +314,11 @@ export class AuthService {
   private async completeLogin(
     manager: EntityManager,
     userId: string,
-    lockExpired: boolean,
     now: Date,
     mfa?: { mfa: MfaMethod; challengeId: string; remaining?: number },
   ): Promise<TokenPair> {
     await manager.getRepository(Credential).update({ userId }, afterSuccess());
-    await manager
-      .getRepository(User)
-      .update({ id: userId }, { lastLoginAt: now, ...(lockExpired ? { status: 'active', statusReason: null } : {}) });
+    await manager.getRepository(User).update({ id: userId }, { lastLoginAt: now });
     const { session, tokens } = await this.sessions.create(userId, manager);
     const ctx = RequestContexts.current();
     this.events.emit(ThreatSignals.loginSucceeded, {
