@@ -4,6 +4,7 @@ import { Mfa1795870000200 } from './1795870000200-Mfa';
 import { Trading1795870000300 } from './1795870000300-Trading';
 import { ApiKeysIpRulesThreats1795870000400 } from './1795870000400-ApiKeysIpRulesThreats';
 import { LockOnCredential1795870001100 } from './1795870001100-LockOnCredential';
+import { KeyedAuditChain1795870001110 } from './1795870001110-KeyedAuditChain';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from
@@ -16,4 +17,5 @@ export const migrations: Function[] = [
   Trading1795870000300,
   ApiKeysIpRulesThreats1795870000400,
   LockOnCredential1795870001100,
+  KeyedAuditChain1795870001110,
 ];
