@@ -5,6 +5,7 @@ import { Trading1795870000300 } from './1795870000300-Trading';
 import { ApiKeysIpRulesThreats1795870000400 } from './1795870000400-ApiKeysIpRulesThreats';
 import { LockOnCredential1795870001100 } from './1795870001100-LockOnCredential';
 import { KeyedAuditChain1795870001110 } from './1795870001110-KeyedAuditChain';
+import { TradingOwnership1795870001120 } from './1795870001120-TradingOwnership';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from
@@ -18,4 +19,5 @@ export const migrations: Function[] = [
   ApiKeysIpRulesThreats1795870000400,
   LockOnCredential1795870001100,
   KeyedAuditChain1795870001110,
+  TradingOwnership1795870001120,
 ];
