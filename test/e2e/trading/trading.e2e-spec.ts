@@ -497,7 +497,17 @@ describe('trading: portfolios, trades, prices, positions', () => {
       expect(v1.status).toBe(200);
       expect(v2.status).toBe(200);
       expect(Object.keys(v1.body).sort()).toEqual(
-        ['allowShort', 'baseCurrency', 'createdAt', 'id', 'name', 'ownerId', 'sharedWith', 'shares', 'updatedAt'].sort(),
+        [
+          'allowShort',
+          'baseCurrency',
+          'createdAt',
+          'id',
+          'name',
+          'ownerId',
+          'sharedWith',
+          'shares',
+          'updatedAt',
+        ].sort(),
       );
       expect(Object.keys(v2.body).sort()).toEqual([...Object.keys(v1.body), 'positions', 'totals', 'valuedAt'].sort());
       const { positions, totals, valuedAt, ...rest } = v2.body;

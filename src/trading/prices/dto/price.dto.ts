@@ -52,7 +52,8 @@ export class PriceDto {
     type: String,
     format: 'uuid',
     nullable: true,
-    description: 'The user who published it (for an API key, its owner); null for prices stored before this was recorded.',
+    description:
+      'The user who published it (for an API key, its owner); null for prices stored before this was recorded.',
   })
   createdBy!: string | null;
 }
