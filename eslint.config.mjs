@@ -3,6 +3,35 @@ import eslint from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+
+/**
+ * The module direction of the design brief: common ← users ← security ← trading, monitoring,
+ * reporting ← api. A module may import only from modules to its left (system, the health and
+ * status endpoints, sits beside api). Imports are relative, so the rule matches the module name
+ * as the first folder after the `../` run.
+ */
+const direction = [
+  { files: ['src/common/**/*.ts'], forbidden: ['users', 'security', 'trading', 'monitoring', 'reporting', 'api', 'system'] },
+  { files: ['src/users/**/*.ts'], forbidden: ['security', 'trading', 'monitoring', 'reporting', 'api', 'system'] },
+  { files: ['src/security/**/*.ts'], forbidden: ['trading', 'monitoring', 'reporting', 'api', 'system'] },
+  { files: ['src/trading/**/*.ts', 'src/monitoring/**/*.ts', 'src/reporting/**/*.ts'], forbidden: ['api', 'system'] },
+].map(({ files, forbidden }) => ({
+  files,
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: `^(\\.\\./)+(${forbidden.join('|')})/`,
+            message: 'Module direction: common ← users ← security ← trading, monitoring, reporting ← api (DESIGN.md).',
+          },
+        ],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'jest.config.js', 'eslint.config.mjs'] },
   eslint.configs.recommended,
@@ -32,4 +61,5 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  ...direction,
 );

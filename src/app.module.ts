@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 
 import { EventEmitterModule } from '@nestjs/event-emitter';
+import { ScheduleModule } from '@nestjs/schedule';
 import { ApiModule } from './api/api.module';
 import type { AppConfig } from './common/config/app-config';
 import { ConfigModule } from './common/config/config.module';
@@ -26,6 +27,7 @@ export class AppModule {
         CommonModule,
         DatabaseModule.forRoot(ENTITIES),
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
+        ScheduleModule.forRoot(),
         SystemModule,
         UsersModule,
         SecurityModule,

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { SecurityModule } from '../security/security.module';
+import { KeyUsageMetrics } from './metrics/key-usage.metrics';
 import { MetricsAccessGuard } from './metrics/metrics-access.guard';
 import { MetricsController } from './metrics/metrics.controller';
 import { PrometheusService } from './metrics/prometheus.service';
@@ -15,9 +17,9 @@ import { HttpMeter } from './stats/http-meter.service';
  * and needs nothing from them.
  */
 @Module({
-  imports: [DiscoveryModule],
+  imports: [DiscoveryModule, SecurityModule],
   controllers: [ApiStatsController, MetricsController],
-  providers: [RouteRegistry, ApiStatsService, PrometheusService, HttpMeter, MetricsAccessGuard],
+  providers: [RouteRegistry, ApiStatsService, PrometheusService, HttpMeter, MetricsAccessGuard, KeyUsageMetrics],
   exports: [RouteRegistry, PrometheusService],
 })
 export class ApiModule {}

@@ -9,7 +9,8 @@ import { AppModule } from '../app.module';
 import { BootstrapAdminService } from '../security/bootstrap/bootstrap-admin.service';
 import { UsersService } from '../users/services/users.service';
 import { buildOfflineOpenApiDocument } from '../app.setup';
-import { buildConfig, loadConfig, parseEnv } from '../common/config/app-config';
+import { buildConfig, loadConfig, parseEnv, readStoredSecrets, writeStoredSecrets } from '../common/config/app-config';
+import { MasterKeyService } from '../security/keys/master-key.service';
 import { loadEnvFile } from '../common/config/load-env-file';
 import { dataSourceOptions } from '../common/database/data-source-options';
 import { startDatabaseRuntime } from '../common/database/database-runtime';
@@ -25,6 +26,10 @@ const USAGE = `Bastion command line
   npm run cli -- create-admin --email EMAIL
                                       create a super_admin; the password comes from
                                       BASTION_ADMIN_PASSWORD, or is generated and shown once
+  npm run cli -- rotate-master-key    rewrap every key's material under MASTER_KEY, in one
+                                      transaction, while the servers run. The former key comes from
+                                      MASTER_KEY_PREVIOUS. Embedded mode (no MASTER_KEY set): a new
+                                      master key is generated into DATA_DIR/secrets.json (server stopped)
 
 Settings come from the environment and .env, as for the server.`;
 
@@ -63,6 +68,7 @@ const commands: Record<string, Command> = {
       for (const m of ds.migrations) console.log(`${applied.has(m.name!) ? '[x]' : '[ ]'} ${m.name}`);
     }),
   'create-admin': createAdmin,
+  'rotate-master-key': rotateMasterKey,
   openapi: async ([file = 'openapi.json']) => {
     // Scanning needs no database and no secrets: throwaway ones keep DATA_DIR untouched.
     const config = buildConfig(parseEnv({ ...process.env, LOG_LEVEL: 'silent' }), {
@@ -102,6 +108,50 @@ async function createAdmin(args: string[]): Promise<void> {
   } finally {
     await app.close();
     await runtime.stop();
+  }
+}
+
+/**
+ * Cluster mode (MASTER_KEY in the environment): MASTER_KEY is the new key and MASTER_KEY_PREVIOUS
+ * lists the former one(s). Embedded mode (the key kept in DATA_DIR/secrets.json): a new key is
+ * generated and written there first with the former one kept as previous, then the former one is
+ * dropped once everything has been rewrapped; an interrupted run leaves both, and a new run finishes it.
+ */
+async function rotateMasterKey(): Promise<void> {
+  const quiet = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+  let base = loadConfig(quiet);
+  const generated = base.secrets.source === 'data-dir' && !process.env.MASTER_KEY;
+  if (generated) {
+    const stored = readStoredSecrets(base.dataDir);
+    writeStoredSecrets(base.dataDir, {
+      ...stored,
+      masterKey: randomBytes(32).toString('base64url'),
+      previousMasterKeys: [stored.masterKey, ...(stored.previousMasterKeys ?? [])],
+    });
+    base = loadConfig(quiet);
+  } else if (!base.secrets.previousMasterKeys?.length) {
+    console.log('note: MASTER_KEY_PREVIOUS is empty; only material already wrapped by MASTER_KEY can be handled');
+  }
+  const runtime = await startDatabaseRuntime(base);
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(runtime.config), {
+    logger: ['error', 'warn'],
+  });
+  try {
+    const result = await app.get(MasterKeyService).rotate();
+    console.log(
+      `master key ${result.masterKeyId} now wraps every key; rewrapped ${result.rewrapped} key version(s)` +
+        (result.previous.length ? ` from ${result.previous.join(', ')}` : ''),
+    );
+  } finally {
+    await app.close();
+    await runtime.stop();
+  }
+  if (generated) {
+    const stored = readStoredSecrets(base.dataDir);
+    writeStoredSecrets(base.dataDir, { jwtSecret: stored.jwtSecret, masterKey: stored.masterKey });
+    console.log(`the new master key is in ${base.dataDir}/secrets.json; the former one was removed`);
+  } else {
+    console.log('you may now remove MASTER_KEY_PREVIOUS from every instance');
   }
 }
 

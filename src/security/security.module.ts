@@ -24,6 +24,13 @@ import { Credential } from './credentials/credential.entity';
 import { CredentialsService } from './credentials/credentials.service';
 import { FailedSignInsService } from './credentials/failed-sign-ins.service';
 import { EncryptionService, encryptionProviders } from './crypto/encryption.service';
+import { KeyMaterialService } from './keys/key-material.service';
+import { KeyRotationCron } from './keys/key-rotation.cron';
+import { KeyUsageService } from './keys/key-usage.service';
+import { KeysController } from './keys/keys.controller';
+import { KeysRepository } from './keys/keys.repository';
+import { KeysService } from './keys/keys.service';
+import { MasterKeyService } from './keys/master-key.service';
 import { PasswordHistory } from './credentials/password-history.entity';
 import { AccountService } from './me/account.service';
 import { MeController } from './me/me.controller';
@@ -58,6 +65,7 @@ import { UsersController } from './users-admin/users.controller';
     ApiKeysController,
     IpRulesController,
     SecurityEventsController,
+    KeysController,
   ],
   providers: [
     TokenService,
@@ -75,7 +83,13 @@ import { UsersController } from './users-admin/users.controller';
     RateLimitService,
     SecurityEventsService,
     ThreatDetectionService,
+    KeysRepository,
+    KeyUsageService,
+    KeyMaterialService,
     ...encryptionProviders,
+    KeysService,
+    MasterKeyService,
+    KeyRotationCron,
     MfaService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
@@ -85,6 +99,9 @@ import { UsersController } from './users-admin/users.controller';
     TokenService,
     BootstrapAdminService,
     EncryptionService,
+    KeysService,
+    KeyUsageService,
+    MasterKeyService,
     MfaService,
     ApiKeysService,
     SecurityEventsService,

@@ -32,7 +32,13 @@ export interface AppConfig {
   redisUrl?: string;
   /** Prepended to every Redis key, so several deployments (or test runs) can share one Redis. */
   redisKeyPrefix: string;
-  secrets: { jwtSecret: Buffer; masterKey: Buffer; source: 'environment' | 'data-dir' | 'provided' };
+  secrets: {
+    jwtSecret: Buffer;
+    masterKey: Buffer;
+    /** Former master keys (MASTER_KEY_PREVIOUS), kept to unwrap key material until rotate-master-key has rewrapped it. */
+    previousMasterKeys?: Buffer[];
+    source: 'environment' | 'data-dir' | 'provided';
+  };
   bootstrap: { adminEmail?: string; adminPassword?: string };
   registrationMode: Env['REGISTRATION_MODE'];
   health: { heapLimitBytes: number; diskMinFreeBytes: number };
@@ -188,25 +194,44 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
   };
 }
 
-interface StoredSecrets {
+export interface StoredSecrets {
   jwtSecret: string;
   masterKey: string;
+  /** Former master keys, present only while `rotate-master-key` runs (or if it was interrupted). */
+  previousMasterKeys?: string[];
 }
 
 function resolveSecrets(env: Env, dataDir: string): AppConfig['secrets'] {
+  const fromEnv = env.MASTER_KEY_PREVIOUS.map((v) => Buffer.from(v, 'base64url'));
   if (env.JWT_SECRET && env.MASTER_KEY) {
     return {
       jwtSecret: Buffer.from(env.JWT_SECRET, 'base64url'),
       masterKey: Buffer.from(env.MASTER_KEY, 'base64url'),
+      previousMasterKeys: fromEnv,
       source: 'environment',
     };
   }
   const stored = readOrCreateSecrets(dataDir);
+  const fromFile = env.MASTER_KEY ? [] : (stored.previousMasterKeys ?? []).map((v) => Buffer.from(v, 'base64url'));
   return {
     jwtSecret: Buffer.from(env.JWT_SECRET ?? stored.jwtSecret, 'base64url'),
     masterKey: Buffer.from(env.MASTER_KEY ?? stored.masterKey, 'base64url'),
+    previousMasterKeys: [...fromEnv, ...fromFile],
     source: 'data-dir',
   };
+}
+
+/** Replaces `<dataDir>/secrets.json` atomically (write, then rename). */
+export function writeStoredSecrets(dataDir: string, secrets: StoredSecrets): void {
+  const file = join(dataDir, 'secrets.json');
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/** The secrets kept in `<dataDir>/secrets.json` (created on first use). */
+export function readStoredSecrets(dataDir: string): StoredSecrets {
+  return readOrCreateSecrets(dataDir);
 }
 
 function readOrCreateSecrets(dataDir: string): StoredSecrets {

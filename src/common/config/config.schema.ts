@@ -134,6 +134,12 @@ export const envSchema = z
 
     JWT_SECRET: secret('JWT signing key').optional(),
     MASTER_KEY: secret('master encryption key').optional(),
+    MASTER_KEY_PREVIOUS: csv
+      .refine(
+        (list) => list.every((v) => Buffer.from(v, 'base64url').length >= 32),
+        'must be a comma-separated list of former master keys, each at least 32 random bytes encoded as base64',
+      )
+      .default([]),
 
     BOOTSTRAP_ADMIN_EMAIL: z.string().email('must be an email address').optional(),
     BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),

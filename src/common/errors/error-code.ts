@@ -39,6 +39,14 @@ export enum ErrorCode {
   // 5xx
   InternalError = 'INTERNAL_ERROR',
   ServiceUnavailable = 'SERVICE_UNAVAILABLE',
+  // Key management (security/keys)
+  KeyNotGranted = 'KEY_NOT_GRANTED',
+  KeyOperationNotAllowed = 'KEY_OPERATION_NOT_ALLOWED',
+  KeyVersionRetired = 'KEY_VERSION_RETIRED',
+  KeyVersionUnavailable = 'KEY_VERSION_UNAVAILABLE',
+  DecryptionFailed = 'DECRYPTION_FAILED',
+  KeyDeletionNotAllowed = 'KEY_DELETION_NOT_ALLOWED',
+  MasterKeyUnavailable = 'MASTER_KEY_UNAVAILABLE',
 }
 
 interface CodeInfo {
@@ -78,6 +86,13 @@ export const ERROR_CODES: Record<ErrorCode, CodeInfo> = {
   [ErrorCode.IdempotencyKeyReused]: { status: 422, title: 'Idempotency key reused' },
   [ErrorCode.InternalError]: { status: 500, title: 'Internal server error' },
   [ErrorCode.ServiceUnavailable]: { status: 503, title: 'Service unavailable' },
+  [ErrorCode.KeyNotGranted]: { status: 403, title: 'No grant on this key' },
+  [ErrorCode.KeyOperationNotAllowed]: { status: 403, title: 'Operation not allowed on this key' },
+  [ErrorCode.KeyVersionRetired]: { status: 400, title: 'Key version retired' },
+  [ErrorCode.KeyVersionUnavailable]: { status: 400, title: 'Key version unavailable' },
+  [ErrorCode.DecryptionFailed]: { status: 400, title: 'Decryption failed' },
+  [ErrorCode.KeyDeletionNotAllowed]: { status: 409, title: 'Key deletion not allowed' },
+  [ErrorCode.MasterKeyUnavailable]: { status: 503, title: 'Master key unavailable' },
 };
 
 /** `VALIDATION_FAILED` → `urn:bastion:problem:validation-failed` (RFC 9457 `type`). */

@@ -1,7 +1,16 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /**
  * Hash chaining for the tamper-evident audit log.
+ *
+ * Two schemes, named per entry by `keyVersion`:
+ * - `hmac-sha256` (keyVersion ≥ 1, every entry written today): HMAC-SHA256 under the chain key
+ *   of that version, derived from the master key (see `audit-chain-keys.ts`). Someone who can
+ *   write the database but does not hold the key cannot recompute the hashes of rewritten entries.
+ * - `sha256` (keyVersion 0): plain SHA-256, the scheme of entries written before the chain was
+ *   keyed. Still verified as such, but only as a prefix of the chain: once a keyed entry has been
+ *   seen, an unkeyed (or older-key) entry is a downgrade, and the first keyed entry's MAC covers
+ *   the last unkeyed hash, so the old prefix cannot be rewritten either.
  *
  * Each entry stores `prevHash` (the previous entry's `hash`) and its own `hash`, a SHA-256 over the
  * previous hash and a canonical serialisation of every other field. Editing a row breaks its own
@@ -40,12 +49,36 @@ export interface AuditEntry {
   details: Record<string, unknown>;
   /** `hash` of the previous entry, {@link GENESIS_HASH} for the first. */
   prevHash: string;
-  /** Hex SHA-256 computed by {@link computeEntryHash}. */
+  /** Hex digest computed by {@link computeEntryHash}. */
   hash: string;
+  /**
+   * The chain key version the entry is sealed under (HMAC-SHA256); 0 or absent: plain SHA-256,
+   * the scheme of entries written before the chain was keyed.
+   */
+  keyVersion?: number;
 }
 
 /** An entry before it is sealed into the chain. */
-export type UnsealedAuditEntry = Omit<AuditEntry, 'hash' | 'prevHash'> & { prevHash?: string };
+export type UnsealedAuditEntry = Omit<AuditEntry, 'hash' | 'prevHash' | 'keyVersion'> & {
+  prevHash?: string;
+  keyVersion?: number;
+};
+
+/** A chain key: HMAC-SHA256 key material and its version (≥ 1). */
+export interface ChainKey {
+  version: number;
+  key: Buffer;
+}
+
+/** The key of a version, or null when it is not held. */
+export type ChainKeyLookup = (version: number) => Buffer | null;
+
+/** How a run of entries is hashed. */
+export type ChainScheme = 'sha256' | 'hmac-sha256';
+
+export function schemeOf(keyVersion: number | undefined): ChainScheme {
+  return keyVersion ? 'hmac-sha256' : 'sha256';
+}
 
 /** The `prevHash` of the very first entry: 64 zeros. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -134,7 +167,7 @@ function serialise(value: unknown, ancestors: Set<object>): string | undefined {
  * become `null`, `seq` is a canonical decimal, `id` lower case, and `occurredAt` is re-rendered by
  * `Date#toISOString()` so it does not matter whether the driver returns a `Date` or a string.
  */
-function hashedPayload(entry: UnsealedAuditEntry, prevHash: string): Record<string, unknown> {
+function hashedPayload(entry: UnsealedAuditEntry, prevHash: string, keyVersion: number): Record<string, unknown> {
   const occurredAt = new Date(entry.occurredAt);
   if (Number.isNaN(occurredAt.getTime())) throw new TypeError(`Invalid occurredAt "${String(entry.occurredAt)}"`);
   let seq: string;
@@ -157,32 +190,43 @@ function hashedPayload(entry: UnsealedAuditEntry, prevHash: string): Record<stri
     requestId: entry.requestId ?? null,
     details: entry.details ?? {},
     prevHash,
+    // Keyed entries also cover their key version, so it cannot be swapped; unkeyed ones keep
+    // exactly the payload they were written with.
+    ...(keyVersion > 0 ? { keyVersion } : {}),
   };
 }
 
 /**
- * The hash an entry must carry: hex SHA-256 over `prevHash + '\n' + canonicalJson(fields)`,
- * where the fields are everything but `hash`, `prevHash` included. Prefixing the previous hash
- * is what chains the entries: no entry can be changed, removed or reordered without changing
- * every hash after it. Throws on a malformed `prevHash`, `seq` or `occurredAt`, or on details
- * that have no JSON form (see {@link canonicalJson}).
+ * The hash an entry must carry, over `prevHash + '\n' + canonicalJson(fields)`, where the fields
+ * are everything but `hash`, `prevHash` included (and `keyVersion` when keyed). Prefixing the
+ * previous hash is what chains the entries: no entry can be changed, removed or reordered without
+ * changing every hash after it. With `key`: hex HMAC-SHA256 under it (the entry's `keyVersion`
+ * must be the key's); without: hex SHA-256 (the unkeyed scheme, keyVersion 0). Throws on a
+ * malformed `prevHash`, `seq` or `occurredAt`, or on details that have no JSON form (see
+ * {@link canonicalJson}).
  */
-export function computeEntryHash(entry: UnsealedAuditEntry, prevHash: string): string {
+export function computeEntryHash(entry: UnsealedAuditEntry, prevHash: string, key?: ChainKey): string {
   if (!HASH_PATTERN.test(prevHash)) throw new TypeError('prevHash must be 64 lower-case hex digits');
   if (entry.prevHash !== undefined && entry.prevHash !== prevHash) {
     throw new TypeError('entry.prevHash differs from the prevHash argument');
   }
-  return createHash('sha256')
-    .update(`${prevHash}\n${canonicalJson(hashedPayload(entry, prevHash))}`, 'utf8')
-    .digest('hex');
+  const keyVersion = key ? key.version : 0;
+  if ((entry.keyVersion ?? 0) !== keyVersion) throw new TypeError('entry.keyVersion differs from the key');
+  if (key && (!Number.isSafeInteger(key.version) || key.version < 1)) {
+    throw new TypeError('a chain key version is a positive integer');
+  }
+  const text = `${prevHash}\n${canonicalJson(hashedPayload(entry, prevHash, keyVersion))}`;
+  return (key ? createHmac('sha256', key.key) : createHash('sha256')).update(text, 'utf8').digest('hex');
 }
 
 /**
- * Links an entry to the chain: sets `prevHash` and `hash`. The caller supplies the hash of the
- * current chain head, read under the same lock that serialises appends.
+ * Links an entry to the chain: sets `prevHash`, `keyVersion` and `hash`. The caller supplies the
+ * hash of the current chain head, read under the same lock that serialises appends, and the
+ * current chain key (omitted only by tests of the unkeyed scheme).
  */
-export function sealAuditEntry(entry: UnsealedAuditEntry, prevHash: string): AuditEntry {
-  return { ...entry, prevHash, hash: computeEntryHash(entry, prevHash) };
+export function sealAuditEntry(entry: UnsealedAuditEntry, prevHash: string, key?: ChainKey): AuditEntry {
+  const sealed = { ...entry, keyVersion: key?.version ?? 0 };
+  return { ...sealed, prevHash, hash: computeEntryHash(sealed, prevHash, key) };
 }
 
 /** Why verification stopped. */
@@ -197,7 +241,17 @@ export interface ChainFailure {
    * `broken_link`: the entry is intact but does not follow the previous one (an entry before it
    * was deleted, inserted, or edited and re-hashed).
    */
-  reason: 'hash_mismatch' | 'broken_link';
+  reason: 'hash_mismatch' | 'broken_link' | 'scheme_downgrade' | 'unknown_key';
+}
+
+/** A run of consecutive entries hashed the same way. */
+export interface ChainSegment {
+  scheme: ChainScheme;
+  /** 0 for `sha256`. */
+  keyVersion: number;
+  firstSeq: string;
+  lastSeq: string;
+  entries: number;
 }
 
 /** The outcome of verifying a chain or a range of it. */
@@ -216,17 +270,35 @@ export class ChainVerifier {
   private verified = 0;
   private headSeq: string | null = null;
   private failure: ChainFailure | null = null;
+  private readonly runs: ChainSegment[] = [];
 
-  constructor(startPrevHash: string = GENESIS_HASH) {
+  /**
+   * @param keys the chain keys by version; without it only unkeyed (`sha256`) entries verify
+   */
+  constructor(
+    startPrevHash: string = GENESIS_HASH,
+    private readonly keys: ChainKeyLookup = () => null,
+  ) {
     this.expectedPrevHash = startPrevHash;
   }
 
   /** Checks the next entry; returns the failure (this one or an earlier one), or null if intact. */
   push(entry: AuditEntry): ChainFailure | null {
     if (this.failure) return this.failure;
+    const keyVersion = entry.keyVersion ?? 0;
+    const previous = this.runs.at(-1);
+    // Keys only move forward: an unkeyed or older-key entry after a keyed one was rewritten.
+    if (!Number.isSafeInteger(keyVersion) || keyVersion < 0) return this.fail(entry, 'hash_mismatch');
+    if (previous && keyVersion < previous.keyVersion) return this.fail(entry, 'scheme_downgrade');
+    let key: ChainKey | undefined;
+    if (keyVersion > 0) {
+      const material = this.keys(keyVersion);
+      if (!material) return this.fail(entry, 'unknown_key');
+      key = { version: keyVersion, key: material };
+    }
     let recomputed: string | null;
     try {
-      recomputed = computeEntryHash(entry, entry.prevHash);
+      recomputed = computeEntryHash(entry, entry.prevHash, key);
     } catch {
       recomputed = null; // a row that cannot even be hashed has been altered
     }
@@ -235,7 +307,23 @@ export class ChainVerifier {
     this.expectedPrevHash = entry.hash;
     this.headSeq = entry.seq;
     this.verified++;
+    if (previous && previous.keyVersion === keyVersion) {
+      previous.lastSeq = entry.seq;
+      previous.entries++;
+    } else {
+      this.runs.push({ scheme: schemeOf(keyVersion), keyVersion, firstSeq: entry.seq, lastSeq: entry.seq, entries: 1 });
+    }
     return null;
+  }
+
+  /** The runs of entries verified so far, oldest first, each with the scheme it was hashed with. */
+  get segments(): ChainSegment[] {
+    return this.runs.map((r) => ({ ...r }));
+  }
+
+  /** Key version of the last intact entry (0: unkeyed), null if none. */
+  get lastKeyVersion(): number | null {
+    return this.runs.at(-1)?.keyVersion ?? null;
   }
 
   /** Entries verified intact so far. */
@@ -269,8 +357,12 @@ export class ChainVerifier {
  * does not follow its predecessor (`broken_link`). Iteration stops there too, so a lazy source
  * is not read further.
  */
-export function verifyChain(entries: Iterable<AuditEntry>, startPrevHash: string = GENESIS_HASH): ChainVerification {
-  const verifier = new ChainVerifier(startPrevHash);
+export function verifyChain(
+  entries: Iterable<AuditEntry>,
+  startPrevHash: string = GENESIS_HASH,
+  keys?: ChainKeyLookup,
+): ChainVerification {
+  const verifier = new ChainVerifier(startPrevHash, keys);
   for (const entry of entries) {
     if (verifier.push(entry)) break;
   }
@@ -281,8 +373,9 @@ export function verifyChain(entries: Iterable<AuditEntry>, startPrevHash: string
 export async function verifyChainAsync(
   entries: AsyncIterable<AuditEntry> | Iterable<AuditEntry>,
   startPrevHash: string = GENESIS_HASH,
+  keys?: ChainKeyLookup,
 ): Promise<ChainVerification> {
-  const verifier = new ChainVerifier(startPrevHash);
+  const verifier = new ChainVerifier(startPrevHash, keys);
   for await (const entry of entries) {
     if (verifier.push(entry)) break;
   }

@@ -10,6 +10,7 @@ import type { AuditActorType, AuditOutcome } from './audit-chain';
 @Entity('audit_events')
 @Check('audit_events_actor_type_check', "actor_type IN ('user', 'api_key', 'system')")
 @Check('audit_events_outcome_check', "outcome IN ('success', 'failure', 'denied')")
+@Check('audit_events_key_version_check', 'key_version >= 0')
 @Index('audit_events_actor_id_idx', ['actorId'])
 @Index('audit_events_action_idx', ['action'])
 @Index('audit_events_target_idx', ['targetType', 'targetId'])
@@ -57,4 +58,8 @@ export class AuditEvent {
 
   @Column({ type: 'char', length: 64 })
   hash!: string;
+
+  /** Chain key version of `hash` (HMAC-SHA256); 0: plain SHA-256, written before the chain was keyed. */
+  @Column({ type: 'smallint', default: 0 })
+  keyVersion!: number;
 }

@@ -3,13 +3,14 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditChainHead } from './audit-chain-head.entity';
 import { AuditEvent } from './audit-event.entity';
 import { AuditController } from './audit.controller';
+import { auditChainKeyProviders } from './audit-chain-keys';
 import { AuditService } from './audit.service';
 
 /** The tamper-evident audit log: `AuditService` for every module that records, and its HTTP API. */
 @Module({
   imports: [TypeOrmModule.forFeature([AuditEvent, AuditChainHead])],
   controllers: [AuditController],
-  providers: [AuditService],
+  providers: [...auditChainKeyProviders, AuditService],
   exports: [AuditService],
 })
 export class AuditModule {}

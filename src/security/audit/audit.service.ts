@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import { RequestContexts } from '../../common/http/request-context';
 import { DEFAULT_PAGE_SIZE, decodeCursor, type Page, toPage } from '../../common/pagination/pagination';
 import { type AuditEntry, ChainVerifier, GENESIS_HASH, sealAuditEntry } from './audit-chain';
+import { AuditChainKeys } from './audit-chain-keys';
 import { AuditChainHead } from './audit-chain-head.entity';
 import { AuditEvent } from './audit-event.entity';
 import { type AuditRecord, toUnsealedEntry } from './audit-record';
@@ -33,12 +34,38 @@ interface HeadRow {
  * work that may fail, so the lock is held briefly.
  */
 @Injectable()
-export class AuditService {
+export class AuditService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(AuditService.name);
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectRepository(AuditEvent) private readonly events: Repository<AuditEvent>,
     @InjectRepository(AuditChainHead) private readonly heads: Repository<AuditChainHead>,
+    private readonly keys: AuditChainKeys,
   ) {}
+
+  /**
+   * A log written before the chain was keyed ends with a plain SHA-256 entry: append one keyed
+   * entry after it (`audit.chain_keyed`), whose MAC covers that last plain hash. From then on
+   * the chain always ends keyed, so a log rewritten without the key (plain hashes recomputed
+   * throughout) fails verification. Checked under the head lock: one instance does it.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const [head] = await manager.query<{ seq: string; key_version: number | null }[]>(
+        `SELECT h.seq, e.key_version FROM audit_chain_head h LEFT JOIN audit_events e ON e.seq = h.seq
+          WHERE h.id = 1 FOR UPDATE OF h`,
+      );
+      if (!head || head.seq === '0' || Number(head.key_version ?? 0) > 0) return;
+      const { version } = this.keys.current;
+      await this.record(manager, {
+        action: 'audit.chain_keyed',
+        targetType: 'audit_chain',
+        details: { keyVersion: version, scheme: 'hmac-sha256', unkeyedEntries: head.seq },
+      });
+      this.logger.log(`audit chain keyed from entry ${BigInt(head.seq) + 1n} (key version ${version})`);
+    });
+  }
 
   /**
    * Appends an entry inside the caller's transaction: it commits or rolls back with the change it
@@ -56,13 +83,17 @@ export class AuditService {
     if (!head) throw new Error('audit_chain_head has no row: is migration AuditLog1795870000100 applied?');
     const seq = (BigInt(head.seq) + 1n).toString();
     // Taken under the lock, so entries are in time order along the chain (on one clock).
-    const entry = sealAuditEntry(toUnsealedEntry(record, context, { id, seq, occurredAt: new Date() }), head.hash);
+    const entry = sealAuditEntry(
+      toUnsealedEntry(record, context, { id, seq, occurredAt: new Date() }),
+      head.hash,
+      this.keys.current,
+    );
 
     await manager.query(
       `INSERT INTO audit_events
          (id, seq, occurred_at, actor_type, actor_id, action, target_type, target_id, outcome, ip, request_id,
-          details, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14)`,
+          details, prev_hash, hash, key_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15)`,
       [
         entry.id,
         entry.seq,
@@ -78,10 +109,11 @@ export class AuditService {
         JSON.stringify(entry.details),
         entry.prevHash,
         entry.hash,
+        entry.keyVersion,
       ],
     );
     await manager.query('UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1', [entry.seq, entry.hash]);
-    return { ...entry };
+    return { ...entry, keyVersion: entry.keyVersion ?? 0 };
   }
 
   /** Appends an entry in a transaction of its own: for failures and denials, where nothing else changes. */
@@ -117,7 +149,9 @@ export class AuditService {
   /**
    * Verifies the whole chain, oldest first, page by page, then that it ends where the head row
    * says (which catches removal of the newest entries) and that nothing lies beyond the head.
-   * Entries appended while it runs are left for the next verification.
+   * Entries appended while it runs are left for the next verification. Keyed entries are checked
+   * under their key version, unkeyed ones (written before the chain was keyed) as plain SHA-256;
+   * `segments` says which scheme each run of entries used.
    */
   async verify(): Promise<AuditVerificationDto> {
     // Read first: every entry up to this head has committed (appends move the head in their transaction).
@@ -125,7 +159,7 @@ export class AuditService {
     if (!head) throw new Error('audit_chain_head has no row: is migration AuditLog1795870000100 applied?');
     const headSeq = String(head.seq);
 
-    const verifier = new ChainVerifier(GENESIS_HASH);
+    const verifier = new ChainVerifier(GENESIS_HASH, (version) => this.keys.key(version));
     let last: AuditEntry | undefined;
     let afterSeq = '0';
     for (;;) {
@@ -144,6 +178,7 @@ export class AuditService {
             valid: false,
             checked: failure.checked,
             firstInvalid: { id: failure.firstBadId, seq: failure.firstBadSeq, reason: failure.reason },
+            segments: verifier.segments,
           };
         }
         last = entry;
@@ -157,7 +192,22 @@ export class AuditService {
     if (lastSeq !== headSeq || lastHash !== head.hash) {
       // The entry the head names is gone (null id), or is not the one the head recorded.
       const id = lastSeq === headSeq ? (last?.id ?? null) : null;
-      return { valid: false, checked: verifier.checked, firstInvalid: { id, seq: headSeq, reason: 'head_mismatch' } };
+      return {
+        valid: false,
+        checked: verifier.checked,
+        firstInvalid: { id, seq: headSeq, reason: 'head_mismatch' },
+        segments: verifier.segments,
+      };
+    }
+    if (last && verifier.lastKeyVersion === 0) {
+      // Every entry since the chain was keyed is keyed, and start-up seals an unkeyed log with a
+      // keyed entry: an unkeyed head means the whole log was rewritten without the key.
+      return {
+        valid: false,
+        checked: verifier.checked,
+        firstInvalid: { id: last.id, seq: last.seq, reason: 'unkeyed_head' },
+        segments: verifier.segments,
+      };
     }
 
     const beyond = await this.events
@@ -171,9 +221,10 @@ export class AuditService {
         valid: false,
         checked: verifier.checked,
         firstInvalid: { id: beyond.id, seq: String(beyond.seq), reason: 'head_mismatch' },
+        segments: verifier.segments,
       };
     }
-    return { valid: true, checked: verifier.checked, headSeq, headHash: head.hash };
+    return { valid: true, checked: verifier.checked, headSeq, headHash: head.hash, segments: verifier.segments };
   }
 }
 

@@ -96,11 +96,10 @@ export class AuthService {
           .where('c.user_id = :id', { id: user.id })
           .getOneOrFail();
         const current = await manager.getRepository(User).findOneByOrFail({ id: user.id });
-        const lockExpired = current.status === 'locked' && !isLocked(cred, now);
-        const usable = current.status === 'active' || lockExpired;
 
+        // The lock is on the credential and ends by itself at lockedUntil: no status to restore.
         if (isLocked(cred, now)) return this.failInTransaction(manager, current, 'locked');
-        if (!usable) return this.failInTransaction(manager, current, 'not_active');
+        if (current.status !== 'active') return this.failInTransaction(manager, current, 'not_active');
         if (!passwordOk) {
           await this.countFailure(manager, user.id, cred, now);
           return this.failInTransaction(manager, current, 'wrong_password');
@@ -123,7 +122,7 @@ export class AuthService {
           };
           return { ok: true as const, result };
         }
-        const result: LoginResult = await this.completeLogin(manager, user.id, lockExpired, now);
+        const result: LoginResult = await this.completeLogin(manager, user.id, now);
         return { ok: true as const, result };
       })
       .then((outcome) => {
@@ -159,9 +158,7 @@ export class AuthService {
         .setLock('pessimistic_write')
         .where('c.user_id = :id', { id: user.id })
         .getOneOrFail();
-      const lockExpired = user.status === 'locked' && !isLocked(cred, now);
-      const usable = user.status === 'active' || lockExpired;
-      if (isLocked(cred, now) || !usable) {
+      if (isLocked(cred, now) || user.status !== 'active') {
         await this.mfa.closeChallenge(challenge.id, manager);
         await this.failInTransaction(manager, user, isLocked(cred, now) ? 'locked' : 'not_active', {
           challengeId: challenge.id,
@@ -194,7 +191,7 @@ export class AuthService {
       }
 
       await this.mfa.closeChallenge(challenge.id, manager);
-      const tokens = await this.completeLogin(manager, user.id, lockExpired, now, {
+      const tokens = await this.completeLogin(manager, user.id, now, {
         mfa: check.method,
         challengeId: challenge.id,
         ...(check.recoveryCodesRemaining !== undefined ? { remaining: check.recoveryCodesRemaining } : {}),
@@ -296,14 +293,11 @@ export class AuthService {
   private async completeLogin(
     manager: EntityManager,
     userId: string,
-    lockExpired: boolean,
     now: Date,
     mfa?: { mfa: MfaMethod; challengeId: string; remaining?: number },
   ): Promise<TokenPair> {
     await manager.getRepository(Credential).update({ userId }, afterSuccess());
-    await manager
-      .getRepository(User)
-      .update({ id: userId }, { lastLoginAt: now, ...(lockExpired ? { status: 'active', statusReason: null } : {}) });
+    await manager.getRepository(User).update({ id: userId }, { lastLoginAt: now });
     const { session, tokens } = await this.sessions.create(userId, manager);
     const ctx = RequestContexts.current();
     this.events.emit(ThreatSignals.loginSucceeded, {

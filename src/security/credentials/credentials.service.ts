@@ -54,6 +54,23 @@ export class CredentialsService implements OnModuleInit {
     return this.m(manager).getRepository(Credential).findOneBy({ userId });
   }
 
+  /**
+   * The sign-in locks in force at `now`, by user id: users absent from the map are not locked.
+   * A lock is a credential's `lockedUntil` in the future; it ends by itself.
+   */
+  async locksInForce(
+    userIds: readonly string[],
+    now = new Date(),
+    manager?: EntityManager,
+  ): Promise<Map<string, Date>> {
+    if (userIds.length === 0) return new Map();
+    const rows = await this.m(manager).query<{ user_id: string; locked_until: Date }[]>(
+      `SELECT user_id, locked_until FROM credentials WHERE user_id = ANY($1::uuid[]) AND locked_until > $2`,
+      [userIds, now],
+    );
+    return new Map(rows.map((r) => [r.user_id, r.locked_until]));
+  }
+
   /** Throws 400 WEAK_PASSWORD listing every broken rule, the reuse of a recent password included. */
   async assertAcceptable(
     password: string,

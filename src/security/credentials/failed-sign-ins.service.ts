@@ -58,9 +58,8 @@ export class FailedSignInsService {
         { failedAttempts: next.failedAttempts, lockLevel: next.lockLevel, lockedUntil: next.lockedUntil },
       );
     if (next.lockedNow) {
-      await manager
-        .getRepository(User)
-        .update({ id: userId }, { status: 'locked', statusReason: 'too many failed logins' });
+      // Only sign-in is refused: the user's status, live sessions and API keys are left alone, so
+      // someone typing wrong passwords cannot cut the real user off.
       await this.activity.record(
         {
           userId,

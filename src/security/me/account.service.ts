@@ -35,10 +35,11 @@ export class AccountService {
       (Record<string, unknown> & {
         groups: { id: string; name: string }[];
         password_changed_at: Date | null;
+        locked_until: Date | null;
         mfa_enabled: boolean;
       })[]
     >(
-      `SELECT u.*, c.password_changed_at,
+      `SELECT u.*, c.password_changed_at, CASE WHEN c.locked_until > now() THEN c.locked_until END AS locked_until,
               EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = u.id AND t.activated_at IS NOT NULL) AS mfa_enabled,
               COALESCE((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
                           FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = u.id), '[]') AS groups
@@ -60,7 +61,7 @@ export class AccountService {
       updatedAt: row.updated_at as Date,
     });
     return {
-      ...mapUser(user),
+      ...mapUser(Object.assign(user, { lockedUntil: row.locked_until })),
       groups: row.groups,
       permissions: [...principal.permissions].sort(),
       passwordExpired: row.password_changed_at ? this.credentials.passwordExpired(row.password_changed_at) : false,

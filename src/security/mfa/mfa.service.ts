@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import QRCode from 'qrcode';
 import { type DataSource, type EntityManager, IsNull, LessThan } from 'typeorm';
@@ -13,7 +13,7 @@ import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { CredentialsService } from '../credentials/credentials.service';
 import { FailedSignInsService } from '../credentials/failed-sign-ins.service';
-import { EncryptionService } from '../crypto/encryption.service';
+import { EncryptionService, INTERNAL_KEYS } from '../crypto/encryption.service';
 import { ROLES } from '../rbac/roles';
 import { MfaChallenge } from './mfa-challenge.entity';
 import { MFA_CHALLENGE_TTL_SECONDS, newMfaToken, parseMfaToken } from './mfa-challenge';
@@ -62,7 +62,7 @@ const invalidCode = (): AppException =>
  * the login challenges the second step of a sign-in consumes.
  */
 @Injectable()
-export class MfaService implements OnModuleInit {
+export class MfaService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger(MfaService.name);
 
   constructor(
@@ -83,6 +83,42 @@ export class MfaService implements OnModuleInit {
         `MFA_REQUIRED_ROLES names unknown role(s) ${unknown.map((r) => `"${r}"`).join(', ')} (roles: ${ROLES.join(', ')})`,
       ]);
     }
+  }
+
+  /**
+   * TOTP secrets live under the internal key `bastion-totp`: tell key management how many each
+   * version protects, and move secrets written before key management (`v1:…` under a key derived
+   * from MASTER_KEY) to it, once, in one transaction.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    this.encryption.registerUsage(INTERNAL_KEYS.totp, async (manager) => {
+      const rows = await manager.query<{ v: string | null; n: string }[]>(
+        `SELECT CASE WHEN secret_enc LIKE 'bastion:v%' THEN split_part(secret_enc, ':', 2) ELSE 'legacy' END AS v,
+                count(*) AS n
+           FROM mfa_totp GROUP BY 1`,
+      );
+      return Object.fromEntries(rows.map((r) => [String(r.v).replace(/^v/, ''), Number(r.n)]));
+    });
+    await this.encryption.whenReady();
+    const migrated = await this.dataSource.transaction(async (manager) => {
+      const legacy = await manager.query<{ user_id: string; secret_enc: string }[]>(
+        `SELECT user_id, secret_enc FROM mfa_totp WHERE secret_enc NOT LIKE 'bastion:%' FOR UPDATE`,
+      );
+      for (const row of legacy) {
+        const secretEnc = this.encryption.rewrap(TOTP_PURPOSE, row.secret_enc, row.user_id);
+        await manager.query('UPDATE mfa_totp SET secret_enc = $2 WHERE user_id = $1', [row.user_id, secretEnc]);
+      }
+      if (legacy.length > 0) {
+        await this.audit.record(manager, {
+          action: 'mfa.totp_secrets_migrated',
+          targetType: 'key',
+          targetId: INTERNAL_KEYS.totp,
+          details: { count: legacy.length, keyVersion: this.encryption.currentVersionOf(TOTP_PURPOSE) },
+        });
+      }
+      return legacy.length;
+    });
+    if (migrated > 0) this.logger.log(`moved ${migrated} TOTP secret(s) to the key ${INTERNAL_KEYS.totp}`);
   }
 
   private m(manager?: EntityManager): EntityManager {
@@ -137,7 +173,7 @@ export class MfaService implements OnModuleInit {
         action: 'mfa.totp_enrolment_started',
         targetType: 'user',
         targetId: principal.userId,
-        details: { replacedPending: existing != null, keyVersion: this.encryption.currentVersion },
+        details: { replacedPending: existing != null, keyVersion: this.encryption.currentVersionOf(TOTP_PURPOSE) },
       });
     });
     const otpauthUrl = totpUri(secret, user.email, TOTP_ISSUER);
@@ -244,7 +280,7 @@ export class MfaService implements OnModuleInit {
     if (normalizeTotpCode(code) !== null) {
       const check = verifyTotp(this.secretOf(factor), code, { afterStep: factor.lastUsedStep });
       if (!check.valid) return { ok: false, failure: check.reason };
-      const secretEnc = this.encryption.needsRewrap(factor.secretEnc)
+      const secretEnc = this.encryption.needsRewrap(factor.secretEnc, TOTP_PURPOSE)
         ? this.encryption.rewrap(TOTP_PURPOSE, factor.secretEnc, userId)
         : factor.secretEnc;
       await manager.getRepository(TotpFactor).update({ userId }, { lastUsedStep: check.step, secretEnc });

@@ -40,7 +40,8 @@ export const PERMISSIONS = {
   'portfolios:create': 'Create portfolios',
   'portfolios:read-all': 'Read every portfolio, not just own or shared ones',
   'trades:read': 'Read trades of portfolios the user can read',
-  'trades:write': 'Record trades in portfolios the user can read',
+  'trades:write': 'Record trades in own portfolios and in portfolios shared with the user for writing',
+  'trades:write-any': 'Record trades in any portfolio the user can see, not only own or write-shared ones',
   'prices:write': 'Publish instrument prices (market data used to value every portfolio)',
 
   // Monitoring

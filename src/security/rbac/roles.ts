@@ -30,8 +30,16 @@ export interface RoleDefinition {
  * creating, rotating and rewrapping the keys that protect stored secrets (TOTP seeds, encrypted
  * data) can make data unreadable or re-expose it, so an admin account that is phished or misused
  * cannot do it. Admins can still use named keys (`keys:use`).
+ *
+ * `trades:write-any` (recording trades in someone else's portfolio without a write share) is
+ * held by super_admin alone by default: seeing every book (`portfolios:read-all`) is oversight,
+ * and booking into another trader's portfolio is exactly what it must not allow. Grant it to a
+ * group when an operations desk needs it.
  */
-export const SUPER_ADMIN_ONLY_PERMISSIONS: readonly Permission[] = Object.freeze(['keys:manage'] as const);
+export const SUPER_ADMIN_ONLY_PERMISSIONS: readonly Permission[] = Object.freeze([
+  'keys:manage',
+  'trades:write-any',
+] as const);
 
 /**
  * The role table. Decisions worth knowing:

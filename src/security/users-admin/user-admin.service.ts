@@ -18,6 +18,9 @@ import { auditDenials, PrivilegeDenied } from '../rbac/privilege-denied';
 import { canChangeRoles, canGrantRole, highestRank, isRole, type Role } from '../rbac/roles';
 import { SessionsService } from '../sessions/sessions.service';
 
+/** A user as administrators see it: with the sign-in lock in force, if any (it lives on the credential). */
+export type AdminUser = User & { lockedUntil: Date | null };
+
 export interface CreateUserInput {
   email: string;
   firstName: string;
@@ -46,12 +49,20 @@ export class UserAdminService {
     private readonly apiKeys: ApiKeysService,
   ) {}
 
-  list(filter: UserFilter): Promise<Page<User>> {
-    return this.users.list(filter);
+  async list(filter: UserFilter): Promise<Page<AdminUser>> {
+    const page = await this.users.list(filter);
+    const locks = await this.credentials.locksInForce(page.items.map((u) => u.id));
+    return { ...page, items: page.items.map((u) => Object.assign(u, { lockedUntil: locks.get(u.id) ?? null })) };
   }
 
-  get(id: string): Promise<User> {
-    return this.users.getById(id);
+  async get(id: string): Promise<AdminUser> {
+    return this.withLock(await this.users.getById(id));
+  }
+
+  /** The user with the sign-in lock in force (read through `manager` inside a transaction). */
+  private async withLock(user: User, manager?: EntityManager): Promise<AdminUser> {
+    const locks = await this.credentials.locksInForce([user.id], new Date(), manager);
+    return Object.assign(user, { lockedUntil: locks.get(user.id) ?? null });
   }
 
   async create(actor: Principal, input: CreateUserInput): Promise<User> {
@@ -84,7 +95,11 @@ export class UserAdminService {
     });
   }
 
-  async updateProfile(actor: Principal, id: string, patch: { firstName?: string; lastName?: string }): Promise<User> {
+  async updateProfile(
+    actor: Principal,
+    id: string,
+    patch: { firstName?: string; lastName?: string },
+  ): Promise<AdminUser> {
     return auditDenials(this.audit, () =>
       this.dataSource.transaction(async (manager) => {
         const user = await this.users.getById(id, manager);
@@ -92,7 +107,7 @@ export class UserAdminService {
         const changes = Object.fromEntries(
           Object.entries(patch).filter(([k, v]) => v !== undefined && user[k as keyof User] !== v),
         );
-        if (Object.keys(changes).length === 0) return user;
+        if (Object.keys(changes).length === 0) return this.withLock(user, manager);
         const before = Object.fromEntries(Object.keys(changes).map((k) => [k, user[k as keyof User]]));
         const updated = await this.users.update(user, changes, manager);
         await this.activity.record(
@@ -105,12 +120,12 @@ export class UserAdminService {
           targetId: id,
           details: { before, after: changes },
         });
-        return updated;
+        return this.withLock(updated, manager);
       }),
     );
   }
 
-  async setRoles(actor: Principal, id: string, roles: Role[]): Promise<User> {
+  async setRoles(actor: Principal, id: string, roles: Role[]): Promise<AdminUser> {
     const acting = actingRoles(actor);
     return auditDenials(this.audit, () =>
       this.dataSource.transaction(async (manager) => {
@@ -139,7 +154,7 @@ export class UserAdminService {
           targetId: id,
           details: { before: current, after: roles },
         });
-        return updated;
+        return this.withLock(updated, manager);
       }),
     );
   }
@@ -149,7 +164,7 @@ export class UserAdminService {
     id: string,
     status: Extract<UserStatus, 'active' | 'inactive' | 'suspended'>,
     reason: string,
-  ): Promise<User> {
+  ): Promise<AdminUser> {
     return auditDenials(this.audit, () =>
       this.dataSource.transaction(async (manager) => {
         const user = await this.users.getById(id, manager);
@@ -176,31 +191,28 @@ export class UserAdminService {
           targetId: id,
           details: { before, after: status, reason, sessionsEnded: ended, apiKeysRevoked: keys.length },
         });
-        return updated;
+        return this.withLock(updated, manager);
       }),
     );
   }
 
-  async unlock(actor: Principal, id: string): Promise<User> {
+  /**
+   * Lifts a sign-in lock before it expires by itself, and clears the failure count and the
+   * escalation. The status is not touched: a lock never changed it.
+   */
+  async unlock(actor: Principal, id: string): Promise<AdminUser> {
     return auditDenials(this.audit, () =>
       this.dataSource.transaction(async (manager) => {
         const user = await this.users.getById(id, manager);
         this.assertOutranks(actor, user, 'user.unlocked');
+        const lockedUntil = (await this.credentials.locksInForce([id], new Date(), manager)).get(id) ?? null;
         await manager
           .getRepository(Credential)
           .update({ userId: id }, { failedAttempts: 0, lockLevel: 0, lockedUntil: null });
-        const updated =
-          user.status === 'locked'
-            ? await this.users.update(user, { status: 'active', statusReason: null }, manager)
-            : user;
-        await this.activity.record({ userId: id, type: 'account_unlocked', details: {} }, manager);
-        await this.audit.record(manager, {
-          action: 'user.unlocked',
-          targetType: 'user',
-          targetId: id,
-          details: { previousStatus: user.status },
-        });
-        return updated;
+        const details = { wasLockedUntil: lockedUntil?.toISOString() ?? null };
+        await this.activity.record({ userId: id, type: 'account_unlocked', details }, manager);
+        await this.audit.record(manager, { action: 'user.unlocked', targetType: 'user', targetId: id, details });
+        return Object.assign(user, { lockedUntil: null });
       }),
     );
   }

@@ -17,6 +17,10 @@ export class Price {
   @Column({ type: 'timestamptz', default: () => 'now()' })
   receivedAt!: Date;
 
+  /** The user who published this price (last write wins on a correction); no foreign key, like trades. */
+  @Column({ type: 'uuid', nullable: true })
+  createdBy!: string | null;
+
   @ManyToOne(() => Instrument)
   @JoinColumn({ name: 'symbol', referencedColumnName: 'symbol', foreignKeyConstraintName: 'prices_symbol_fkey' })
   instrument?: Instrument;

@@ -6,7 +6,13 @@ import type { Principal } from '../../security/auth/principal';
 import { Authenticated, CurrentPrincipal } from '../../security/rbac/authenticated.decorator';
 import { PositionsDto, PositionsQueryDto } from '../positions/dto/positions.dto';
 import { PositionsService } from '../positions/positions.service';
-import { CreatePortfolioDto, mapPortfolio, PortfolioDto, PortfolioPageDto } from './dto/portfolio.dto';
+import {
+  CreatePortfolioDto,
+  mapPortfolio,
+  PortfolioDto,
+  PortfolioPageDto,
+  SharePortfolioDto,
+} from './dto/portfolio.dto';
 import { PortfoliosService } from './portfolios.service';
 
 const UUID = new ParseUUIDPipe();
@@ -75,17 +81,19 @@ export class PortfoliosController {
   @HttpCode(204)
   @Authenticated('portfolios:read')
   @ApiOperation({
-    summary: 'Share a portfolio with a group (idempotent)',
-    description: 'Owner only (403 for others who can see it). Every member of the group then sees it. Audited.',
+    summary: 'Share a portfolio with a group, or change the access of a share (idempotent)',
+    description:
+      'Owner only (403 for others who can see it). Every member of the group then sees it; with `access: write`, members holding `trades:write` may also record trades in it (default `read`). Audited.',
   })
   @ApiNoContentResponse({ description: 'Shared.' })
-  @ApiProblems(400, 404)
+  @ApiProblems(400, 403, 404)
   async share(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UUID) id: string,
     @Param('groupId', UUID) groupId: string,
+    @Body() body: SharePortfolioDto,
   ): Promise<void> {
-    await this.portfolios.share(principal, id, groupId);
+    await this.portfolios.share(principal, id, groupId, body.access);
   }
 
   @Delete(':id/shares/:groupId')

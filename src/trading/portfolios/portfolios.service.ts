@@ -6,6 +6,13 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
 import { AuditService } from '../../security/audit/audit.service';
 import type { Principal } from '../../security/auth/principal';
+import type { ShareAccess } from '../entities/portfolio-share.entity';
+
+/** A group a portfolio is shared with, and what its members may do. */
+export interface PortfolioShareRef {
+  groupId: string;
+  access: ShareAccess;
+}
 
 /** A portfolio as the trading services use it. */
 export interface PortfolioRow {
@@ -17,6 +24,7 @@ export interface PortfolioRow {
   /** Last trade seq given (bigint as a string). */
   tradeSeq: string;
   sharedWith: string[];
+  shares: PortfolioShareRef[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -29,12 +37,15 @@ interface RawPortfolio {
   allow_short: boolean;
   trade_seq: string;
   shared_with: string[] | null;
+  shares?: PortfolioShareRef[] | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS = `p.id, p.owner_id, p.name, p.base_currency, p.allow_short, p.trade_seq, p.created_at, p.updated_at`;
-const SHARED_WITH = `ARRAY(SELECT s.group_id FROM portfolio_shares s WHERE s.portfolio_id = p.id ORDER BY s.group_id) AS shared_with`;
+const SHARED_WITH = `ARRAY(SELECT s.group_id FROM portfolio_shares s WHERE s.portfolio_id = p.id ORDER BY s.group_id) AS shared_with,
+  COALESCE((SELECT json_agg(json_build_object('groupId', s.group_id, 'access', s.access) ORDER BY s.group_id)
+              FROM portfolio_shares s WHERE s.portfolio_id = p.id), '[]') AS shares`;
 
 /**
  * Who sees a portfolio, as SQL over `p` with `$viewAll` (boolean) and `$user` (uuid): its owner,
@@ -56,6 +67,7 @@ function mapRow(r: RawPortfolio): PortfolioRow {
     allowShort: r.allow_short,
     tradeSeq: String(r.trade_seq),
     sharedWith: r.shared_with ?? [],
+    shares: r.shares ?? [],
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -103,17 +115,50 @@ export class PortfoliosService {
     return mapRow(rows[0]);
   }
 
+  /**
+   * Whether the caller may record trades in a portfolio they can see: its owner, a member of a
+   * group it is shared with for writing, or a holder of `trades:write-any`. Seeing every
+   * portfolio (`portfolios:read-all`) is not enough. Else 403 (the portfolio is visible).
+   * Takes the same row lock as {@link requireAccess} with `lock`.
+   */
+  async requireTradeWriter(principal: Principal, portfolioId: string, manager: EntityManager): Promise<PortfolioRow> {
+    const portfolio = await this.requireAccess(principal, portfolioId, { manager, lock: true });
+    if (portfolio.ownerId === principal.userId || principal.permissions.has('trades:write-any')) return portfolio;
+    const [row] = await manager.query<{ ok: boolean }[]>(
+      `SELECT EXISTS (SELECT 1 FROM portfolio_shares s JOIN group_members gm ON gm.group_id = s.group_id
+                       WHERE s.portfolio_id = $1 AND gm.user_id = $2 AND s.access = 'write') AS ok`,
+      [portfolio.id, principal.userId],
+    );
+    if (!row?.ok) {
+      throw new AppException(
+        ErrorCode.Forbidden,
+        'Recording trades in this portfolio needs its ownership, a share with write access, or trades:write-any.',
+      );
+    }
+    return portfolio;
+  }
+
+  /** Creates a portfolio owned by the caller; audited in the same transaction. */
   async create(
     principal: Principal,
     data: { name: string; baseCurrency: string; allowShort?: boolean },
   ): Promise<PortfolioRow> {
-    const rows = await this.dataSource.query<RawPortfolio[]>(
-      `INSERT INTO portfolios (owner_id, name, base_currency, allow_short)
-       VALUES ($1, $2, $3, $4)
-       RETURNING id, owner_id, name, base_currency, allow_short, trade_seq, created_at, updated_at`,
-      [principal.userId, data.name, data.baseCurrency, data.allowShort ?? false],
-    );
-    return mapRow(rows[0]);
+    return this.dataSource.transaction(async (manager) => {
+      const rows = await manager.query<RawPortfolio[]>(
+        `INSERT INTO portfolios (owner_id, name, base_currency, allow_short)
+         VALUES ($1, $2, $3, $4)
+         RETURNING id, owner_id, name, base_currency, allow_short, trade_seq, created_at, updated_at`,
+        [principal.userId, data.name, data.baseCurrency, data.allowShort ?? false],
+      );
+      const portfolio = mapRow(rows[0]);
+      await this.audit.record(manager, {
+        action: 'portfolio.created',
+        targetType: 'portfolio',
+        targetId: portfolio.id,
+        details: { name: portfolio.name, baseCurrency: portfolio.baseCurrency, allowShort: portfolio.allowShort },
+      });
+      return portfolio;
+    });
   }
 
   /** Portfolios the caller may see, by name. */
@@ -140,25 +185,36 @@ export class PortfoliosService {
   }
 
   /**
-   * Shares a portfolio with a group (idempotent). Only the owner shares: seeing a portfolio, even
-   * through `portfolios:read-all`, does not make it yours to give away. Audited.
+   * Shares a portfolio with a group, or changes the access of a share (idempotent). `read`: the
+   * members see it; `write`: members holding `trades:write` may also record trades in it. Only
+   * the owner shares: seeing a portfolio, even through `portfolios:read-all`, does not make it
+   * yours to give away. Audited when something changed.
    */
-  async share(principal: Principal, portfolioId: string, groupId: string): Promise<PortfolioRow> {
+  async share(
+    principal: Principal,
+    portfolioId: string,
+    groupId: string,
+    access: ShareAccess = 'read',
+  ): Promise<PortfolioRow> {
     await this.dataSource.transaction(async (manager) => {
       const portfolio = await this.requireOwner(principal, portfolioId, manager);
       const group = await manager.query<{ id: string }[]>('SELECT id FROM groups WHERE id = $1', [groupId]);
       if (group.length === 0) throw AppException.notFound('group');
-      const inserted = await manager.query<{ group_id: string }[]>(
-        `INSERT INTO portfolio_shares (portfolio_id, group_id, shared_by) VALUES ($1, $2, $3)
-         ON CONFLICT DO NOTHING RETURNING group_id`,
-        [portfolio.id, groupId, principal.userId],
+      const before = await manager.query<{ access: ShareAccess }[]>(
+        'SELECT access FROM portfolio_shares WHERE portfolio_id = $1 AND group_id = $2 FOR UPDATE',
+        [portfolio.id, groupId],
       );
-      if (inserted.length === 0) return;
+      if (before[0]?.access === access) return;
+      await manager.query(
+        `INSERT INTO portfolio_shares (portfolio_id, group_id, shared_by, access) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (portfolio_id, group_id) DO UPDATE SET access = EXCLUDED.access`,
+        [portfolio.id, groupId, principal.userId, access],
+      );
       await this.audit.record(manager, {
         action: 'portfolio.shared',
         targetType: 'portfolio',
         targetId: portfolio.id,
-        details: { groupId },
+        details: { groupId, access, ...(before[0] ? { previousAccess: before[0].access } : {}) },
       });
     });
     return this.requireAccess(principal, portfolioId);

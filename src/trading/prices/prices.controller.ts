@@ -1,7 +1,8 @@
 import { Body, Controller, Post } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
-import { Authenticated } from '../../security/rbac/authenticated.decorator';
+import type { Principal } from '../../security/auth/principal';
+import { Authenticated, CurrentPrincipal } from '../../security/rbac/authenticated.decorator';
 import { Dec } from '../valuation/decimal';
 import { BulkPricesDto, BulkPricesResultDto, MAX_BULK_PRICES, PriceDto, PriceInputDto } from './dto/price.dto';
 import { PricesService } from './prices.service';
@@ -20,9 +21,14 @@ export class PricesController {
   })
   @ApiCreatedResponse({ type: PriceDto, description: 'The price as stored.' })
   @ApiProblems(400)
-  async create(@Body() body: PriceInputDto): Promise<PriceDto> {
-    await this.prices.recordOne(body);
-    return { symbol: body.symbol, price: new Dec(body.price).toFixed(), asOf: new Date(body.asOf).toISOString() };
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: PriceInputDto): Promise<PriceDto> {
+    await this.prices.recordOne(principal, body);
+    return {
+      symbol: body.symbol,
+      price: new Dec(body.price).toFixed(),
+      asOf: new Date(body.asOf).toISOString(),
+      createdBy: principal.userId,
+    };
   }
 
   @Post('bulk')
@@ -34,7 +40,7 @@ export class PricesController {
   @ApiBody({ type: BulkPricesDto })
   @ApiCreatedResponse({ type: BulkPricesResultDto })
   @ApiProblems(400, 413)
-  bulk(@Body() body: unknown): Promise<BulkPricesResultDto> {
-    return this.prices.recordBulk(body);
+  bulk(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<BulkPricesResultDto> {
+    return this.prices.recordBulk(principal, body);
   }
 }

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppException, type FieldError } from '../../common/errors/app.exception';
+import { AuditService } from '../../security/audit/audit.service';
+import type { Principal } from '../../security/auth/principal';
 import { TradingEventsPublisher } from '../trading-events.publisher';
 import { TradingEvents } from '../trading.events';
 import { Dec } from '../valuation/decimal';
@@ -27,23 +29,25 @@ export class PricesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: TradingEventsPublisher,
+    private readonly audit: AuditService,
   ) {}
 
   /** One validated price (PriceInputDto); answers its symbol's latest price afterwards. */
-  async recordOne(input: PriceItem): Promise<PriceDto[]> {
-    return this.record(normalise([input], 'single'));
+  async recordOne(principal: Principal, input: PriceItem): Promise<PriceDto[]> {
+    return this.record(principal, normalise([input], 'single'), 'single');
   }
 
   /**
    * `{prices: [...]}`, up to 10,000, all or nothing, checked here (readPriceBulk: the
    * PriceInputDto rules); answers, per symbol sent, its latest price afterwards.
    */
-  async recordBulk(body: unknown): Promise<{ received: number; latest: PriceDto[] }> {
+  async recordBulk(principal: Principal, body: unknown): Promise<{ received: number; latest: PriceDto[] }> {
     const items = readPriceBulk(body);
-    return { received: items.length, latest: await this.record(normalise(items, 'bulk')) };
+    return { received: items.length, latest: await this.record(principal, normalise(items, 'bulk'), 'bulk') };
   }
 
-  private async record(prices: NormalisedPrice[]): Promise<PriceDto[]> {
+  /** Stores the prices as published by the caller (`created_by`), audited once per request in the same transaction. */
+  private async record(principal: Principal, prices: NormalisedPrice[], shape: 'single' | 'bulk'): Promise<PriceDto[]> {
     const symbols = [...new Set(prices.map((p) => p.symbol))].sort();
     const { latest, revalued } = await this.dataSource.transaction(async (manager) => {
       await manager.query(
@@ -53,7 +57,7 @@ export class PricesService {
         [symbols],
       );
       for (let i = 0; i < prices.length; i += PRICE_CHUNK) {
-        await this.upsert(manager, prices.slice(i, i + PRICE_CHUNK));
+        await this.upsert(manager, prices.slice(i, i + PRICE_CHUNK), principal.userId);
       }
       const latest = await this.latest(manager, symbols);
       // A symbol revalues portfolios when one of the prices just sent is now its latest.
@@ -70,6 +74,17 @@ export class PricesService {
                 GROUP BY pos.portfolio_id, p.owner_id`,
               [moved],
             );
+      await this.audit.record(manager, {
+        action: 'prices.published',
+        targetType: 'prices',
+        details: {
+          shape,
+          count: prices.length,
+          symbols: symbols.slice(0, 100),
+          ...(symbols.length > 100 ? { symbolCount: symbols.length } : {}),
+          latestChanged: moved.length,
+        },
+      });
       return { latest, revalued };
     });
 
@@ -87,27 +102,33 @@ export class PricesService {
     return latest;
   }
 
-  private async upsert(manager: EntityManager, chunk: NormalisedPrice[]): Promise<void> {
+  private async upsert(manager: EntityManager, chunk: NormalisedPrice[], userId: string): Promise<void> {
     await manager.query(
-      `INSERT INTO prices (symbol, as_of, price, received_at)
-       SELECT u.symbol, u.as_of, u.price, now()
+      `INSERT INTO prices (symbol, as_of, price, received_at, created_by)
+       SELECT u.symbol, u.as_of, u.price, now(), $4
          FROM unnest($1::text[], $2::timestamptz[], $3::numeric[]) AS u(symbol, as_of, price)
-       ON CONFLICT (symbol, as_of) DO UPDATE SET price = EXCLUDED.price, received_at = EXCLUDED.received_at`,
-      [chunk.map((p) => p.symbol), chunk.map((p) => p.asOf.toISOString()), chunk.map((p) => p.price)],
+       ON CONFLICT (symbol, as_of) DO UPDATE
+         SET price = EXCLUDED.price, received_at = EXCLUDED.received_at, created_by = EXCLUDED.created_by`,
+      [chunk.map((p) => p.symbol), chunk.map((p) => p.asOf.toISOString()), chunk.map((p) => p.price), userId],
     );
   }
 
   private async latest(manager: EntityManager, symbols: string[]): Promise<PriceDto[]> {
-    const rows = await manager.query<{ symbol: string; price: string; as_of: Date }[]>(
-      `SELECT s.symbol, p.price, p.as_of
+    const rows = await manager.query<{ symbol: string; price: string; as_of: Date; created_by: string | null }[]>(
+      `SELECT s.symbol, p.price, p.as_of, p.created_by
          FROM unnest($1::text[]) AS s(symbol)
          JOIN LATERAL (
-           SELECT price, as_of FROM prices WHERE prices.symbol = s.symbol ORDER BY as_of DESC LIMIT 1
+           SELECT price, as_of, created_by FROM prices WHERE prices.symbol = s.symbol ORDER BY as_of DESC LIMIT 1
          ) p ON true
         ORDER BY s.symbol`,
       [symbols],
     );
-    return rows.map((r) => ({ symbol: r.symbol, price: new Dec(r.price).toFixed(), asOf: r.as_of.toISOString() }));
+    return rows.map((r) => ({
+      symbol: r.symbol,
+      price: new Dec(r.price).toFixed(),
+      asOf: r.as_of.toISOString(),
+      createdBy: r.created_by,
+    }));
   }
 }
 

@@ -63,7 +63,7 @@ export class TradesController {
   @ApiOperation({
     summary: 'Record a trade',
     description:
-      'A sell larger than the position is refused (409 INSUFFICIENT_POSITION) unless the portfolio allows shorts. A trade whose externalId is already stored with the same content is not stored again: the stored trade comes back with 200. The same externalId with different content is 409 EXTERNAL_ID_CONFLICT.',
+      'Needs the portfolio\u2019s ownership, a share with write access to a group of the caller, or `trades:write-any` (403 otherwise; `portfolios:read-all` is read-only). A sell larger than the position is refused (409 INSUFFICIENT_POSITION) unless the portfolio allows shorts. A trade whose externalId is already stored with the same content is not stored again: the stored trade comes back with 200. The same externalId with different content is 409 EXTERNAL_ID_CONFLICT.',
   })
   @ApiCreatedResponse({ type: TradeDto, description: 'Recorded.' })
   @ApiOkResponse({ type: TradeDto, description: 'Already recorded under this externalId; nothing stored.' })
@@ -88,7 +88,7 @@ export class TradesController {
   @Authenticated('trades:write')
   @ApiOperation({
     summary: 'Record many trades at once',
-    description: `Up to ${MAX_BULK_TRADES} trades, all or nothing. Validation errors name the item (\`errors[].field\` such as \`trades.3.price\`) and nothing is stored. Items whose externalId is already stored with the same content are skipped and listed in \`duplicates\`; the others are stored. 201 when something was stored, 200 when every item was a duplicate.`,
+    description: `Needs the portfolio\u2019s ownership, a share with write access to a group of the caller, or \`trades:write-any\` (403 otherwise; \`portfolios:read-all\` is read-only). Up to ${MAX_BULK_TRADES} trades, all or nothing. Validation errors name the item (\`errors[].field\` such as \`trades.3.price\`) and nothing is stored. Items whose externalId is already stored with the same content are skipped and listed in \`duplicates\`; the others are stored. 201 when something was stored, 200 when every item was a duplicate.`,
   })
   @ApiCreatedResponse({ type: BulkTradesResultDto, description: 'Stored.' })
   @ApiOkResponse({ type: BulkTradesResultDto, description: 'Every item was already stored; nothing new.' })

@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { AppException, type FieldError } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { DEFAULT_PAGE_SIZE, decodeCursor, type Page, toPage } from '../../common/pagination/pagination';
+import { AuditService } from '../../security/audit/audit.service';
 import type { Principal } from '../../security/auth/principal';
 import { type Answer, IdempotencyService } from '../idempotency/idempotency.service';
 import type { IdempotentRequest } from '../idempotency/idempotency';
@@ -52,6 +53,7 @@ interface RawTrade {
   fees: string;
   executed_at: Date;
   external_id: string | null;
+  created_by: string | null;
   created_at: Date;
 }
 
@@ -66,6 +68,7 @@ export function mapTrade(r: RawTrade): TradeDto {
     fees: new Dec(r.fees).toFixed(),
     executedAt: r.executed_at.toISOString(),
     externalId: r.external_id,
+    createdBy: r.created_by,
     createdAt: r.created_at.toISOString(),
   };
 }
@@ -77,6 +80,8 @@ interface Ingested {
   duplicates: (DuplicateTradeDto & { existing: RawTrade })[];
   symbols: string[];
   createdAt: Date;
+  /** Who recorded the trades (stored as `created_by`). */
+  recordedBy: string;
 }
 
 type Shape = 'single' | 'bulk';
@@ -99,6 +104,7 @@ export class TradesService {
     private readonly portfolios: PortfoliosService,
     private readonly idempotency: IdempotencyService,
     private readonly events: TradingEventsPublisher,
+    private readonly audit: AuditService,
   ) {}
 
   /** One trade: 201 with the trade, or 200 with the stored one when its externalId is a duplicate. */
@@ -139,7 +145,7 @@ export class TradesService {
     const trades = normalise(inputs, shape);
     let ingested: Ingested | undefined;
     const answer = await this.dataSource.transaction(async (manager) => {
-      const portfolio = await this.portfolios.requireAccess(principal, portfolioId, { manager, lock: true });
+      const portfolio = await this.portfolios.requireTradeWriter(principal, portfolioId, manager);
       return this.idempotency.run(manager, idempotency, async () => {
         ingested = await this.ingest(manager, principal, portfolio, trades, shape);
         return shapeAnswer(ingested, shape);
@@ -185,7 +191,29 @@ export class TradesService {
       }
       await this.savePositions(manager, portfolio.id, positions, seq);
     }
-    return { portfolio, created: fresh, duplicates, symbols, createdAt: createdAt ?? new Date() };
+    // One entry per request, however many trades it carried.
+    await this.audit.record(manager, {
+      action: 'trades.recorded',
+      targetType: 'portfolio',
+      targetId: portfolio.id,
+      details: {
+        shape,
+        received: trades.length,
+        created: fresh.length,
+        duplicates: duplicates.length,
+        symbols: symbols.slice(0, 100),
+        ...(symbols.length > 100 ? { symbolCount: symbols.length } : {}),
+        ...(fresh.length > 0 ? { firstSeq: fresh[0].seq.toString(), lastSeq: seq.toString() } : {}),
+      },
+    });
+    return {
+      portfolio,
+      created: fresh,
+      duplicates,
+      symbols,
+      createdAt: createdAt ?? new Date(),
+      recordedBy: principal.userId,
+    };
   }
 
   /**
@@ -202,7 +230,7 @@ export class TradesService {
     const externalIds = trades.map((t) => t.externalId).filter((id): id is string => id !== null);
     if (externalIds.length === 0) return [];
     const rows = await manager.query<RawTrade[]>(
-      `SELECT id, portfolio_id, seq, symbol, side, quantity, price, fees, executed_at, external_id, created_at
+      `SELECT id, portfolio_id, seq, symbol, side, quantity, price, fees, executed_at, external_id, created_by, created_at
          FROM trades WHERE portfolio_id = $1 AND external_id = ANY($2::text[])`,
       [portfolioId, externalIds],
     );
@@ -456,7 +484,7 @@ export class TradesService {
       where.push(`(executed_at, seq) < ($${params.push(new Date(at))}, $${params.push(seq)}::bigint)`);
     }
     const rows = await this.dataSource.query<RawTrade[]>(
-      `SELECT id, portfolio_id, seq, symbol, side, quantity, price, fees, executed_at, external_id, created_at
+      `SELECT id, portfolio_id, seq, symbol, side, quantity, price, fees, executed_at, external_id, created_by, created_at
          FROM trades WHERE ${where.join(' AND ')}
         ORDER BY executed_at DESC, seq DESC
         LIMIT $2`,
@@ -573,6 +601,7 @@ function shapeAnswer(ingested: Ingested, shape: Shape): Answer<TradeDto | BulkTr
         fees: new Dec(t.fees).toFixed(),
         executedAt: t.executedAt.toISOString(),
         externalId: t.externalId,
+        createdBy: ingested.recordedBy,
         createdAt: ingested.createdAt.toISOString(),
       },
     };

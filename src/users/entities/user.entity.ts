@@ -1,12 +1,13 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-export const USER_STATUSES = ['active', 'inactive', 'suspended', 'pending', 'locked'] as const;
+/** A failed-login lock is not a status: it lives on the credential (`credentials.locked_until`). */
+export const USER_STATUSES = ['active', 'inactive', 'suspended', 'pending'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
 
 /** A person who can sign in. Emails are stored lower-cased: they compare case-insensitively. */
 @Entity('users')
 @Check('users_email_lowercase', 'email = lower(email)')
-@Check('users_status_check', `status IN ('active', 'inactive', 'suspended', 'pending', 'locked')`)
+@Check('users_status_check', `status IN ('active', 'inactive', 'suspended', 'pending')`)
 @Index('users_email_key', ['email'], { unique: true })
 @Index('users_created_idx', ['createdAt', 'id'])
 @Index('users_roles_idx', { synchronize: false }) // GIN on roles: declared in the migration

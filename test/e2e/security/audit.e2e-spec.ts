@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { RequestContexts } from '../../../src/common/http/request-context';
-import { GENESIS_HASH, REDACTED } from '../../../src/security/audit/audit-chain';
+import { GENESIS_HASH, REDACTED, computeEntryHash } from '../../../src/security/audit/audit-chain';
 import { AuditService } from '../../../src/security/audit/audit.service';
 import type { AuditEventDto } from '../../../src/security/audit/dto/audit-event.dto';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -68,6 +68,9 @@ describe('Audit log', () => {
         checked: all.length,
         headSeq: String(all.length),
         headHash: expect.stringMatching(HASH),
+        segments: [
+          { scheme: 'hmac-sha256', keyVersion: 1, firstSeq: '1', lastSeq: String(all.length), entries: all.length },
+        ],
       });
       expect(verdict.checked).toBeGreaterThanOrEqual(200);
       const [head] = await ds.query<{ seq: string; hash: string }[]>('SELECT seq, hash FROM audit_chain_head');
@@ -170,7 +173,7 @@ describe('Audit log', () => {
       await asSuperuserWithoutTrigger(ds, `UPDATE audit_events SET details = '{"amount":"1"}' WHERE id = $1`, [
         victim.id,
       ]);
-      expect(await audit.verify()).toEqual({
+      expect(await audit.verify()).toMatchObject({
         valid: false,
         checked: Number(victim.seq) - 1,
         firstInvalid: { id: victim.id, seq: victim.seq, reason: 'hash_mismatch' },
@@ -209,13 +212,73 @@ describe('Audit log', () => {
       expect((await audit.verify()).valid).toBe(true);
 
       await asSuperuserWithoutTrigger(ds, 'DELETE FROM audit_events WHERE id = $1', [newest.id]);
-      expect(await audit.verify()).toEqual({
+      expect(await audit.verify()).toMatchObject({
         valid: false,
         checked: Number(middle.seq),
         firstInvalid: { id: null, seq: newest.seq, reason: 'head_mismatch' },
       });
       await restore(saved[1]);
       expect((await audit.verify()).valid).toBe(true);
+    });
+
+    it('detects history rewritten by someone without the key who recomputes plain SHA-256 hashes', async () => {
+      const marker = randomUUID();
+      const entries: AuditEventDto[] = [];
+      for (let i = 0; i < 3; i++) {
+        entries.push(await audit.recordAlone({ action: 'test.forge', targetId: marker, details: { amount: '100' } }));
+      }
+      expect(entries.map((e) => e.keyVersion)).toEqual([1, 1, 1]);
+      const [head] = await ds.query<{ seq: string; hash: string }[]>('SELECT seq, hash FROM audit_chain_head');
+      expect(head.seq).toBe(entries[2].seq); // nothing else wrote meanwhile: the forgery covers the tail
+
+      // Rewrite the middle entry and everything after it, re-hashed with plain SHA-256.
+      const forge = async (markUnkeyed: boolean) => {
+        let prevHash = entries[0].hash;
+        await ds.transaction(async (m) => {
+          await m.query('ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only');
+          await m.query('ALTER TABLE audit_chain_head DISABLE TRIGGER audit_chain_head_forward_only');
+          for (const original of entries.slice(1)) {
+            const edited = { ...original, details: { amount: '1' }, prevHash, keyVersion: 0 };
+            const hash = computeEntryHash(edited, prevHash);
+            await m.query(
+              'UPDATE audit_events SET details = $2::jsonb, prev_hash = $3, hash = $4, key_version = $5 WHERE id = $1',
+              [original.id, JSON.stringify(edited.details), prevHash, hash, markUnkeyed ? 0 : 1],
+            );
+            prevHash = hash;
+          }
+          await m.query('UPDATE audit_chain_head SET hash = $1 WHERE id = 1', [prevHash]);
+          await m.query('ALTER TABLE audit_chain_head ENABLE TRIGGER audit_chain_head_forward_only');
+          await m.query('ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only');
+        });
+      };
+      const restore = async () => {
+        await ds.transaction(async (m) => {
+          await m.query('ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only');
+          await m.query('ALTER TABLE audit_chain_head DISABLE TRIGGER audit_chain_head_forward_only');
+          for (const e of entries.slice(1)) {
+            await m.query(
+              'UPDATE audit_events SET details = $2::jsonb, prev_hash = $3, hash = $4, key_version = 1 WHERE id = $1',
+              [e.id, JSON.stringify(e.details), e.prevHash, e.hash],
+            );
+          }
+          await m.query('UPDATE audit_chain_head SET hash = $1 WHERE id = 1', [head.hash]);
+          await m.query('ALTER TABLE audit_chain_head ENABLE TRIGGER audit_chain_head_forward_only');
+          await m.query('ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only');
+        });
+      };
+
+      await forge(true);
+      expect(await audit.verify()).toMatchObject({
+        valid: false,
+        firstInvalid: { id: entries[1].id, seq: entries[1].seq, reason: 'scheme_downgrade' },
+      });
+      await forge(false);
+      expect(await audit.verify()).toMatchObject({
+        valid: false,
+        firstInvalid: { id: entries[1].id, seq: entries[1].seq, reason: 'hash_mismatch' },
+      });
+      await restore();
+      expect(await audit.verify()).toMatchObject({ valid: true, segments: [{ scheme: 'hmac-sha256', keyVersion: 1 }] });
     });
 
     it('redacts secrets in details before storing them, and still verifies after the jsonb round trip', async () => {
@@ -309,6 +372,7 @@ describe('Audit log', () => {
           details: {},
           prevHash: expect.stringMatching(HASH),
           hash: expect.stringMatching(HASH),
+          keyVersion: 1,
         });
       }
     });
@@ -413,14 +477,22 @@ describe('Audit log', () => {
       const ok = await t.http.get('/api/v1/audit-events/verify').set(auth());
       expect(ok.status).toBe(200);
       const [head] = await ds.query<{ seq: string; hash: string }[]>('SELECT seq, hash FROM audit_chain_head');
-      expect(ok.body).toEqual({ valid: true, checked: Number(head.seq), headSeq: head.seq, headHash: head.hash });
+      expect(ok.body).toEqual({
+        valid: true,
+        checked: Number(head.seq),
+        headSeq: head.seq,
+        headHash: head.hash,
+        segments: [
+          { scheme: 'hmac-sha256', keyVersion: 1, firstSeq: '1', lastSeq: head.seq, entries: Number(head.seq) },
+        ],
+      });
 
       const victim = await audit.recordAlone({ action: 'test.http.tamper', targetId: 'x', details: { n: 1 } });
       await audit.recordAlone({ action: 'test.http.tamper' });
       await asSuperuserWithoutTrigger(ds, `UPDATE audit_events SET target_id = 'y' WHERE id = $1`, [victim.id]);
       const bad = await t.http.get('/api/v1/audit-events/verify').set(auth());
       expect(bad.status).toBe(200);
-      expect(bad.body).toEqual({
+      expect(bad.body).toMatchObject({
         valid: false,
         checked: Number(victim.seq) - 1,
         firstInvalid: { id: victim.id, seq: victim.seq, reason: 'hash_mismatch' },

@@ -51,11 +51,12 @@ describe('lockout, generic login failures and approval of registrations', () => 
       detail: 'Invalid email or password.',
     });
     const view = await t.http.get(`/api/v1/users/${user.id}`).set(bearer(root));
-    expect(view.body.status).toBe('locked');
+    expect(view.body.status).toBe('active'); // the lock is on the credential, not the status
+    expect(Date.parse(view.body.lockedUntil)).toBeGreaterThan(Date.now());
 
     const unlock = await t.http.post(`/api/v1/users/${user.id}/unlock`).set(bearer(root));
     expect(unlock.status).toBe(200);
-    expect(unlock.body.status).toBe('active');
+    expect(unlock.body).toMatchObject({ status: 'active', lockedUntil: null });
     expect((await attempt(user.email, user.password)).status).toBe(200);
 
     const activity = await t.http.get(`/api/v1/users/${user.id}/activity`).set(bearer(root));

@@ -370,7 +370,9 @@ describe('TOTP multi-factor authentication', () => {
     const locked = await attemptLogin(user.email, user.password);
     expect(locked.status).toBe(401);
     expect(locked.body.code).toBe('INVALID_CREDENTIALS');
-    expect((await t.http.get(`/api/v1/users/${user.id}`).set(bearer(root))).body.status).toBe('locked');
+    const view = (await t.http.get(`/api/v1/users/${user.id}`).set(bearer(root))).body;
+    expect(view.status).toBe('active');
+    expect(Date.parse(view.lockedUntil)).toBeGreaterThan(Date.now());
 
     const activity = await t.http.get(`/api/v1/users/${user.id}/activity`).set(bearer(root));
     const failed = activity.body.items.filter(

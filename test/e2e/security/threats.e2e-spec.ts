@@ -4,7 +4,8 @@ import { SECURITY_EVENT_RECORDED } from '../../../src/security/threats/threat.ev
 import { ADMIN_EMAIL, ADMIN_PASSWORD, BOOTSTRAP_ENV, bearer, createUser, login, type Tokens } from '../support/auth';
 import { startTestApp, type TestApp } from '../support/test-app';
 
-const BLOCK_SECONDS = 2;
+// Long enough that the checks after the block run inside it on a loaded 2-core CI machine.
+const BLOCK_SECONDS = 6;
 
 /** Requests "from" another client: 127.0.0.1 is a trusted proxy here, so X-Forwarded-For is believed. */
 const from = (ip: string) => ({ 'X-Forwarded-For': ip });

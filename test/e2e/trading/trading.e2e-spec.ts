@@ -79,6 +79,7 @@ describe('trading: portfolios, trades, prices, positions', () => {
         baseCurrency: 'USD',
         allowShort: false,
         sharedWith: [],
+        shares: [],
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });
@@ -212,6 +213,7 @@ describe('trading: portfolios, trades, prices, positions', () => {
         fees: '0.2',
         executedAt: '2026-03-02T09:00:00.500Z',
         externalId: 'X-1',
+        createdBy: traderA.id,
         createdAt: expect.any(String),
       });
       // The same externalId and content again: not stored twice, the stored trade comes back with 200.
@@ -495,7 +497,17 @@ describe('trading: portfolios, trades, prices, positions', () => {
       expect(v1.status).toBe(200);
       expect(v2.status).toBe(200);
       expect(Object.keys(v1.body).sort()).toEqual(
-        ['allowShort', 'baseCurrency', 'createdAt', 'id', 'name', 'ownerId', 'sharedWith', 'updatedAt'].sort(),
+        [
+          'allowShort',
+          'baseCurrency',
+          'createdAt',
+          'id',
+          'name',
+          'ownerId',
+          'sharedWith',
+          'shares',
+          'updatedAt',
+        ].sort(),
       );
       expect(Object.keys(v2.body).sort()).toEqual([...Object.keys(v1.body), 'positions', 'totals', 'valuedAt'].sort());
       const { positions, totals, valuedAt, ...rest } = v2.body;
@@ -677,8 +689,8 @@ describe('trading: portfolios, trades, prices, positions', () => {
         expect(res.body).toEqual({
           received: 3,
           latest: [
-            { symbol: 'EVT', price: '11', asOf: at(5) },
-            { symbol: 'NEW1', price: '1', asOf: at(4) },
+            { symbol: 'EVT', price: '11', asOf: at(5), createdBy: manager.id },
+            { symbol: 'NEW1', price: '1', asOf: at(4), createdBy: manager.id },
           ],
         });
         const priced = seen.find((e) => e.name === TradingEvents.PriceUpdated)?.payload as PriceUpdatedEvent;

@@ -3,6 +3,10 @@ import { AuditLog1795870000100 } from './1795870000100-AuditLog';
 import { Mfa1795870000200 } from './1795870000200-Mfa';
 import { Trading1795870000300 } from './1795870000300-Trading';
 import { ApiKeysIpRulesThreats1795870000400 } from './1795870000400-ApiKeysIpRulesThreats';
+import { LockOnCredential1795870001100 } from './1795870001100-LockOnCredential';
+import { KeyedAuditChain1795870001110 } from './1795870001110-KeyedAuditChain';
+import { TradingOwnership1795870001120 } from './1795870001120-TradingOwnership';
+import { KeyManagement1795870001600 } from './1795870001600-KeyManagement';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from
@@ -14,4 +18,8 @@ export const migrations: Function[] = [
   Mfa1795870000200,
   Trading1795870000300,
   ApiKeysIpRulesThreats1795870000400,
+  LockOnCredential1795870001100,
+  KeyedAuditChain1795870001110,
+  TradingOwnership1795870001120,
+  KeyManagement1795870001600,
 ];

@@ -73,9 +73,19 @@ export class AuditEventDto implements AuditEntry {
   @ApiProperty({
     example: '3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b',
     pattern: '^[0-9a-f]{64}$',
-    description: 'SHA-256 over `prevHash` and every other field of this entry.',
+    description:
+      'HMAC-SHA256 under the chain key of `keyVersion` (plain SHA-256 when `keyVersion` is 0) over `prevHash` and every other field of this entry.',
   })
   hash!: string;
+
+  @ApiProperty({
+    type: 'integer',
+    example: 1,
+    minimum: 0,
+    description:
+      'Version of the audit chain key (derived from the master key) that `hash` is an HMAC under; 0: plain SHA-256, an entry written before the chain was keyed.',
+  })
+  keyVersion!: number;
 }
 
 export class AuditEventPageDto extends PageDto(AuditEventDto) {}
@@ -97,5 +107,6 @@ export function mapAuditEvent(row: AuditEvent): AuditEventDto {
     details: row.details,
     prevHash: row.prevHash,
     hash: row.hash,
+    keyVersion: Number(row.keyVersion ?? 0),
   };
 }

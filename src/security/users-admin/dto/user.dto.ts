@@ -37,6 +37,15 @@ export class UserDto {
   @ApiProperty({ enum: ROLES, isArray: true, example: ['trader'] })
   roles!: Role[];
 
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'Sign-in is refused until then after too many failed attempts (null: not locked). The lock ends by itself and blocks sign-in only: sessions and API keys keep working. POST /api/v1/users/{id}/unlock lifts it early.',
+  })
+  lockedUntil!: string | null;
+
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   lastLoginAt!: string | null;
 
@@ -47,7 +56,8 @@ export class UserDto {
   updatedAt!: string;
 }
 
-export function mapUser(user: User): UserDto {
+/** `lockedUntil`: the sign-in lock in force, when the caller read it (admin views); null otherwise. */
+export function mapUser(user: User & { lockedUntil?: Date | null }): UserDto {
   return {
     id: user.id,
     email: user.email,
@@ -56,6 +66,7 @@ export function mapUser(user: User): UserDto {
     status: user.status,
     statusReason: user.statusReason,
     roles: user.roles as Role[],
+    lockedUntil: user.lockedUntil?.toISOString() ?? null,
     lastLoginAt: user.lastLoginAt?.toISOString() ?? null,
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
@@ -189,7 +200,10 @@ export class SetRolesDto {
 export const SETTABLE_STATUSES = ['active', 'inactive', 'suspended'] as const;
 
 export class SetStatusDto {
-  @ApiProperty({ enum: SETTABLE_STATUSES, description: '`pending` and `locked` are set by the system.' })
+  @ApiProperty({
+    enum: SETTABLE_STATUSES,
+    description: '`pending` is set by registration. A failed-login lock is not a status (see `lockedUntil`).',
+  })
   @IsIn(SETTABLE_STATUSES)
   status!: (typeof SETTABLE_STATUSES)[number];
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { SHARE_ACCESS, type ShareAccess } from '../../entities/portfolio-share.entity';
 import { Trim } from '../../../common/validation/trim.decorator';
 import { PageDto } from '../../../common/pagination/pagination';
 import { toUpper } from '../../dto/input-rules';
@@ -29,6 +30,26 @@ export class CreatePortfolioDto {
   allowShort?: boolean;
 }
 
+export class SharePortfolioDto {
+  @ApiPropertyOptional({
+    enum: SHARE_ACCESS,
+    default: 'read',
+    description:
+      '`read`: members of the group see the portfolio; `write`: members holding `trades:write` may also record trades in it.',
+  })
+  @IsOptional()
+  @IsIn(SHARE_ACCESS)
+  access?: ShareAccess;
+}
+
+export class PortfolioShareDto {
+  @ApiProperty({ format: 'uuid' })
+  groupId!: string;
+
+  @ApiProperty({ enum: SHARE_ACCESS })
+  access!: ShareAccess;
+}
+
 /** v1: the portfolio itself. v2 (`GET /api/v2/portfolios/:id`) adds positions and totals. */
 export class PortfolioDto {
   @ApiProperty({ format: 'uuid' })
@@ -53,6 +74,12 @@ export class PortfolioDto {
   })
   sharedWith!: string[];
 
+  @ApiProperty({
+    type: [PortfolioShareDto],
+    description: 'The same groups with their access: `write` lets members holding `trades:write` record trades.',
+  })
+  shares!: PortfolioShareDto[];
+
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
@@ -70,6 +97,7 @@ export function mapPortfolio(p: PortfolioRow): PortfolioDto {
     baseCurrency: p.baseCurrency,
     allowShort: p.allowShort,
     sharedWith: p.sharedWith,
+    shares: p.shares.map((s) => ({ groupId: s.groupId, access: s.access })),
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
   };

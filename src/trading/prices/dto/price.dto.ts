@@ -47,6 +47,15 @@ export class PriceDto {
 
   @ApiProperty({ format: 'date-time' })
   asOf!: string;
+
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description:
+      'The user who published it (for an API key, its owner); null for prices stored before this was recorded.',
+  })
+  createdBy!: string | null;
 }
 
 export class BulkPricesResultDto {

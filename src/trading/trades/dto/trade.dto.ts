@@ -98,6 +98,14 @@ export class TradeDto {
   @ApiProperty({ type: String, nullable: true })
   externalId!: string | null;
 
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'The user who recorded it (for an API key, its owner).',
+  })
+  createdBy!: string | null;
+
   @ApiProperty({ format: 'date-time', description: 'When it was recorded.' })
   createdAt!: string;
 }

@@ -10,6 +10,10 @@ import {
 import type { AuditChainHead } from '../../../../src/security/audit/audit-chain-head.entity';
 import type { AuditEvent } from '../../../../src/security/audit/audit-event.entity';
 import { AuditService, VERIFY_PAGE_SIZE } from '../../../../src/security/audit/audit.service';
+import { AuditChainKeys } from '../../../../src/security/audit/audit-chain-keys';
+
+const MASTER = Buffer.alloc(32, 7);
+const keys = () => new AuditChainKeys({ current: 1, material: (v) => (v === 1 ? MASTER : null) });
 
 /** Collaborators that must not be touched inside `record`: in embedded mode they would deadlock. */
 const forbidden = <T extends object>(name: string): T =>
@@ -42,6 +46,7 @@ describe('AuditService.record', () => {
       forbidden<DataSource>('dataSource'),
       forbidden<Repository<AuditEvent>>('events'),
       forbidden<Repository<AuditChainHead>>('heads'),
+      keys(),
     );
 
   it('locks the head, appends seq + 1 sealed onto the head hash, then moves the head, all on the given manager', async () => {
@@ -60,7 +65,9 @@ describe('AuditService.record', () => {
     ]);
     expect(entry.seq).toBe('42');
     expect(entry.prevHash).toBe('a'.repeat(64));
-    expect(entry.hash).toBe(computeEntryHash(entry, entry.prevHash));
+    expect(entry.keyVersion).toBe(1);
+    expect(entry.hash).toBe(computeEntryHash(entry, entry.prevHash, keys().current));
+    expect(entry.hash).not.toBe(computeEntryHash({ ...entry, keyVersion: 0 }, entry.prevHash));
     expect(tx.head).toEqual({ seq: '42', hash: entry.hash });
     expect(tx.inserted[0]).toEqual([
       entry.id,
@@ -77,6 +84,7 @@ describe('AuditService.record', () => {
       JSON.stringify({ before: ['viewer'], after: ['trader'] }),
       entry.prevHash,
       entry.hash,
+      1,
     ]);
   });
 
@@ -115,6 +123,7 @@ describe('AuditService.recordAlone', () => {
       dataSource as unknown as DataSource,
       forbidden<Repository<AuditEvent>>('events'),
       forbidden<Repository<AuditChainHead>>('heads'),
+      keys(),
     );
     const entry = await service.recordAlone({ action: 'auth.login', outcome: 'failure' });
     expect(dataSource.transaction).toHaveBeenCalledTimes(1);
@@ -144,8 +153,9 @@ describe('AuditService.verify', () => {
           details: { n: seq },
         },
         prevHash,
+        keys().current,
       );
-      rows.push({ ...entry, occurredAt: new Date(entry.occurredAt) });
+      rows.push({ ...entry, keyVersion: entry.keyVersion ?? 0, occurredAt: new Date(entry.occurredAt) });
       prevHash = entry.hash;
     }
     return rows;
@@ -191,6 +201,7 @@ describe('AuditService.verify', () => {
         forbidden<DataSource>('dataSource'),
         events as unknown as Repository<AuditEvent>,
         heads as unknown as Repository<AuditChainHead>,
+        keys(),
       ),
     };
   }
@@ -205,13 +216,22 @@ describe('AuditService.verify', () => {
       checked: rows.length,
       headSeq: String(rows.length),
       headHash: rows[rows.length - 1].hash,
+      segments: [
+        { scheme: 'hmac-sha256', keyVersion: 1, firstSeq: '1', lastSeq: String(rows.length), entries: rows.length },
+      ],
     });
     expect(pages).toEqual(['0', String(VERIFY_PAGE_SIZE), String(2 * VERIFY_PAGE_SIZE)]);
   });
 
   it('accepts an empty log whose head is the genesis', async () => {
     const { service } = fakeRepositories([], { seq: '0', hash: GENESIS_HASH });
-    expect(await service.verify()).toEqual({ valid: true, checked: 0, headSeq: '0', headHash: GENESIS_HASH });
+    expect(await service.verify()).toEqual({
+      valid: true,
+      checked: 0,
+      headSeq: '0',
+      headHash: GENESIS_HASH,
+      segments: [],
+    });
   });
 
   it('names an edited entry on a later page, and stops reading there', async () => {
@@ -219,7 +239,7 @@ describe('AuditService.verify', () => {
     const head = headOf(rows);
     rows[1499] = { ...rows[1499], details: { n: 1 } };
     const { service, pages } = fakeRepositories(rows, head);
-    expect(await service.verify()).toEqual({
+    expect(await service.verify()).toMatchObject({
       valid: false,
       checked: 1499,
       firstInvalid: { id: rows[1499].id, seq: '1500', reason: 'hash_mismatch' },
@@ -232,7 +252,7 @@ describe('AuditService.verify', () => {
     const head = headOf(rows);
     rows.splice(4, 1);
     const { service } = fakeRepositories(rows, head);
-    expect(await service.verify()).toEqual({
+    expect(await service.verify()).toMatchObject({
       valid: false,
       checked: 4,
       firstInvalid: { id: rows[4].id, seq: '6', reason: 'broken_link' },
@@ -243,7 +263,7 @@ describe('AuditService.verify', () => {
     const rows = chain(10);
     const head = headOf(rows);
     const { service } = fakeRepositories(rows.slice(0, 8), head);
-    expect(await service.verify()).toEqual({
+    expect(await service.verify()).toMatchObject({
       valid: false,
       checked: 8,
       firstInvalid: { id: null, seq: '10', reason: 'head_mismatch' },
@@ -253,20 +273,99 @@ describe('AuditService.verify', () => {
   it('reports a head whose hash is not the last entry’s', async () => {
     const rows = chain(5);
     const { service } = fakeRepositories(rows, { seq: '5', hash: 'f'.repeat(64) });
-    expect(await service.verify()).toEqual({
+    expect(await service.verify()).toMatchObject({
       valid: false,
       checked: 5,
       firstInvalid: { id: rows[4].id, seq: '5', reason: 'head_mismatch' },
     });
   });
 
+  it('refuses a log that ends unkeyed (rewritten with plain SHA-256), and verifies an unkeyed prefix under its old scheme', async () => {
+    const plain = (rows: AuditEvent[]) => {
+      let prevHash = GENESIS_HASH;
+      return rows.map((r) => {
+        const { hash: _h, prevHash: _p, ...fields } = r;
+        const entry = sealAuditEntry({ ...fields, occurredAt: r.occurredAt.toISOString(), keyVersion: 0 }, prevHash);
+        prevHash = entry.hash;
+        return { ...entry, keyVersion: 0, occurredAt: r.occurredAt };
+      });
+    };
+    const forged = plain(chain(4));
+    const { service } = fakeRepositories(forged, headOf(forged));
+    expect(await service.verify()).toEqual({
+      valid: false,
+      checked: 4,
+      firstInvalid: { id: forged[3].id, seq: '4', reason: 'unkeyed_head' },
+      segments: [{ scheme: 'sha256', keyVersion: 0, firstSeq: '1', lastSeq: '4', entries: 4 }],
+    });
+
+    // Three entries from before keying, then a keyed one sealed onto the last plain hash.
+    const legacy = plain(chain(3));
+    const next = chain(4)[3];
+    const { hash: _h, prevHash: _p, ...fields } = next;
+    const sealed = sealAuditEntry(
+      { ...fields, occurredAt: next.occurredAt.toISOString(), keyVersion: undefined },
+      legacy[2].hash,
+      keys().current,
+    );
+    const mixed = [...legacy, { ...sealed, keyVersion: 1, occurredAt: next.occurredAt }];
+    const verified = fakeRepositories(mixed, headOf(mixed));
+    expect(await verified.service.verify()).toMatchObject({
+      valid: true,
+      checked: 4,
+      segments: [
+        { scheme: 'sha256', keyVersion: 0, firstSeq: '1', lastSeq: '3', entries: 3 },
+        { scheme: 'hmac-sha256', keyVersion: 1, firstSeq: '4', lastSeq: '4', entries: 1 },
+      ],
+    });
+  });
+
   it('reports entries beyond the head', async () => {
     const rows = chain(6);
     const { service } = fakeRepositories(rows, headOf(rows.slice(0, 5)));
-    expect(await service.verify()).toEqual({
+    expect(await service.verify()).toMatchObject({
       valid: false,
       checked: 5,
       firstInvalid: { id: rows[5].id, seq: '6', reason: 'head_mismatch' },
     });
+  });
+});
+
+describe('AuditService.onApplicationBootstrap', () => {
+  function bootstrapWith(headRow: { seq: string; key_version: number | null }) {
+    const tx = fakeTransaction({ seq: headRow.seq, hash: 'b'.repeat(64) });
+    const query = tx.manager.query.bind(tx.manager) as (sql: string, params?: unknown[]) => Promise<unknown>;
+    (tx.manager as unknown as { query: typeof query }).query = async (sql: string, params?: unknown[]) =>
+      sql.includes('LEFT JOIN audit_events') ? [headRow] : query(sql, params);
+    const dataSource = { transaction: (fn: (m: EntityManager) => Promise<unknown>) => fn(tx.manager) };
+    const service = new AuditService(
+      dataSource as unknown as DataSource,
+      forbidden<Repository<AuditEvent>>('events'),
+      forbidden<Repository<AuditChainHead>>('heads'),
+      keys(),
+    );
+    return { tx, service };
+  }
+
+  it('seals a log that ends unkeyed with one keyed entry linked to the last plain hash', async () => {
+    const { tx, service } = bootstrapWith({ seq: '7', key_version: 0 });
+    await service.onApplicationBootstrap();
+    expect(tx.inserted).toHaveLength(1);
+    const row = tx.inserted[0];
+    expect(row[5]).toBe('audit.chain_keyed');
+    expect(JSON.parse(row[11] as string)).toEqual({ keyVersion: 1, scheme: 'hmac-sha256', unkeyedEntries: '7' });
+    expect(row[12]).toBe('b'.repeat(64));
+    expect(row[14]).toBe(1);
+  });
+
+  it('leaves an empty or already keyed log alone', async () => {
+    for (const head of [
+      { seq: '0', key_version: null },
+      { seq: '9', key_version: 1 },
+    ]) {
+      const { tx, service } = bootstrapWith(head);
+      await service.onApplicationBootstrap();
+      expect(tx.inserted).toHaveLength(0);
+    }
   });
 });

@@ -57,6 +57,7 @@ describe('permission catalogue', () => {
       'portfolios:read-all',
       'trades:read',
       'trades:write',
+      'trades:write-any',
       'prices:write',
       'monitoring:read',
       'alert-rules:manage',
@@ -184,6 +185,14 @@ describe('effective permissions by role', () => {
     expect(trader.has('portfolios:create')).toBe(true);
     expect(trader.has('prices:write')).toBe(false);
     expect(trader.has('portfolios:read-all')).toBe(false);
+  });
+
+  it('gives trades:write-any (booking into portfolios one neither owns nor has a write share of) to super_admin alone', () => {
+    expect(isPermission('trades:write-any')).toBe(true);
+    expect(ROLES.filter((role) => effectivePermissions(role).has('trades:write-any'))).toEqual(['super_admin']);
+    // Seeing every book is oversight, not a licence to book into it.
+    expect(effectivePermissions('manager').has('portfolios:read-all')).toBe(true);
+    expect(effectivePermissions('manager').has('trades:write-any')).toBe(false);
   });
 
   it('analyst reads every portfolio and runs reports, but cannot trade', () => {
