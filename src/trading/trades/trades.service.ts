@@ -144,13 +144,32 @@ export class TradesService {
   ): Promise<Answer<TradeDto | BulkTradesResultDto> & { replayed: boolean }> {
     const trades = normalise(inputs, shape);
     let ingested: Ingested | undefined;
-    const answer = await this.dataSource.transaction(async (manager) => {
-      const portfolio = await this.portfolios.requireTradeWriter(principal, portfolioId, manager);
-      return this.idempotency.run(manager, idempotency, async () => {
-        ingested = await this.ingest(manager, principal, portfolio, trades, shape);
-        return shapeAnswer(ingested, shape);
+    let refused = false;
+    const answer = await this.dataSource
+      .transaction(async (manager) => {
+        const portfolio = await this.portfolios.requireTradeWriter(principal, portfolioId, manager).catch((err) => {
+          refused = err instanceof AppException && err.code === ErrorCode.Forbidden;
+          throw err;
+        });
+        return this.idempotency.run(manager, idempotency, async () => {
+          ingested = await this.ingest(manager, principal, portfolio, trades, shape);
+          return shapeAnswer(ingested, shape);
+        });
+      })
+      .catch(async (err: unknown) => {
+        // A refused write into a visible portfolio is a privilege attempt: audited once the
+        // transaction has rolled back (in embedded mode its connection is the only one).
+        if (refused) {
+          await this.audit.recordAlone({
+            action: 'trades.recorded',
+            targetType: 'portfolio',
+            targetId: portfolioId,
+            outcome: 'denied',
+            details: { shape, received: trades.length, reason: 'not_owner_nor_write_share' },
+          });
+        }
+        throw err;
       });
-    });
     if (ingested && !answer.replayed) this.publish(principal, ingested);
     return answer;
   }

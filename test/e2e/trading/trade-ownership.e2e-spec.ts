@@ -75,6 +75,14 @@ describe('trading: owned writes, createdBy and audit', () => {
       .set(bearer(manager.tokens))
       .send({ trades: [trade(1)] });
     expect(bulk.status).toBe(403);
+    const denied = await t.http
+      .get('/api/v1/audit-events')
+      .query({ action: 'trades.recorded', targetId: portfolio, outcome: 'denied' })
+      .set(bearer(root));
+    expect(denied.body.items.map((e: { actorId: string; details: unknown }) => [e.actorId, e.details])).toEqual([
+      [manager.id, { shape: 'bulk', received: 1, reason: 'not_owner_nor_write_share' }],
+      [manager.id, { shape: 'single', received: 1, reason: 'not_owner_nor_write_share' }],
+    ]);
     // A trader who cannot see it at all gets 404, as before.
     expect((await record(deskTrader.tokens, portfolio, 0)).status).toBe(404);
     const trades = await t.http.get(`/api/v1/portfolios/${portfolio}/trades`).set(bearer(owner.tokens));
@@ -143,7 +151,7 @@ describe('trading: owned writes, createdBy and audit', () => {
     expect(byWho.filter((id: string) => id === deskTrader.id)).toHaveLength(1);
     expect(byWho.filter((id: string) => id === me.body.id)).toHaveLength(1);
 
-    const entries = await auditOf('trades.recorded', portfolio);
+    const entries = (await auditOf('trades.recorded', portfolio)).filter((e) => e.outcome === 'success');
     expect(entries).toHaveLength(5); // one per request: desk, single, bulk, bulk with a duplicate, root
     expect(entries.map((e) => [e.actorId, e.details.received, e.details.created, e.details.duplicates])).toEqual([
       [me.body.id, 1, 1, 0],
