@@ -1,4 +1,4 @@
-/* eslint-disable no-console -- a benchmark prints its figures */
+ 
 /**
  * Batch encryption through named keys against node:crypto doing the same work in a loop, in one run.
  *
