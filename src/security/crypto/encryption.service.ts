@@ -54,7 +54,8 @@ interface LoadedKey {
 @Injectable()
 export class EncryptionService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(EncryptionService.name);
-  private readonly legacy: Keyring;
+  /** One per master key (current, then previous): legacy envelopes were derived from the master key of their time. */
+  private readonly legacy: Keyring[];
   private loaded = new Map<string, LoadedKey>();
   private generation = '';
   private timer?: NodeJS.Timeout;
@@ -71,7 +72,9 @@ export class EncryptionService implements OnApplicationBootstrap, OnModuleDestro
     private readonly usage: KeyUsageService,
     private readonly audit: AuditService,
   ) {
-    this.legacy = new Keyring([{ version: 1, material: config.secrets.masterKey }], 1);
+    this.legacy = [config.secrets.masterKey, ...(config.secrets.previousMasterKeys ?? [])].map(
+      (material) => new Keyring([{ version: 1, material }], 1),
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -114,7 +117,7 @@ export class EncryptionService implements OnApplicationBootstrap, OnModuleDestro
 
   /** Throws DecryptionError when the envelope is malformed, tampered, bound to another context, or of an unknown or retired version. */
   decrypt(purpose: string, envelope: string, context = ''): Buffer {
-    if (isLegacy(envelope)) return this.legacy.open(purpose, envelope, context);
+    if (isLegacy(envelope)) return this.openLegacy(purpose, envelope, context);
     const loaded = this.keyOf(purpose);
     let parsed;
     try {
@@ -194,6 +197,18 @@ export class EncryptionService implements OnApplicationBootstrap, OnModuleDestro
     }
     this.loaded = next;
     this.generation = await this.repository.internalGeneration();
+  }
+
+  private openLegacy(purpose: string, envelope: string, context: string): Buffer {
+    let failure: unknown;
+    for (const keyring of this.legacy) {
+      try {
+        return keyring.open(purpose, envelope, context);
+      } catch (err) {
+        failure = err;
+      }
+    }
+    throw failure;
   }
 
   private async poll(): Promise<void> {

@@ -74,7 +74,7 @@ function textArray(value: string[] | string): string[] {
 
 /** Rows of a RETURNING statement: TypeORM answers UPDATE and DELETE with `[rows, rowCount]`. */
 function returned<T>(result: T[] | [T[], number]): T[] {
-  return Array.isArray(result[0]) ? (result[0] as T[]) : (result as T[]);
+  return Array.isArray(result[0]) ? result[0] : (result as T[]);
 }
 
 function mapKey(r: RawKey): KeyRow {

@@ -147,10 +147,11 @@ describe('TOTP multi-factor authentication', () => {
         .query<{ secret_enc: string }[]>('SELECT secret_enc FROM mfa_totp WHERE user_id = $1', [trader.id]);
       expect(rows).toHaveLength(1);
       const stored = rows[0].secret_enc;
-      expect(stored).toMatch(/^v1:[A-Za-z0-9_-]{16}:[A-Za-z0-9_-]{22}:[A-Za-z0-9_-]+$/);
+      // A ciphertext of the internal key bastion-totp: bastion:v<N>:<base64(nonce ‖ ciphertext ‖ tag)>.
+      expect(stored).toMatch(/^bastion:v1:[A-Za-z0-9+/]+=*$/);
       expect(stored).not.toContain(secret);
-      expect(stored).not.toContain(base32Bytes(secret).toString('base64url'));
-      expect(Buffer.from(stored.split(':')[3], 'base64url').toString('latin1')).not.toContain(secret);
+      expect(stored).not.toContain(base32Bytes(secret).toString('base64'));
+      expect(Buffer.from(stored.split(':')[2], 'base64').toString('latin1')).not.toContain(secret);
     });
 
     it('activates with a valid code and returns ten distinct recovery codes, once', async () => {

@@ -55,7 +55,9 @@ export async function startTestApp(
   });
   const config: AppConfig = buildConfig(parsed, {
     jwtSecret: randomBytes(32),
-    masterKey: randomBytes(32),
+    // A spec may choose its master keys (key management's master-key rotation); random otherwise.
+    masterKey: parsed.MASTER_KEY ? Buffer.from(parsed.MASTER_KEY, 'base64url') : randomBytes(32),
+    previousMasterKeys: parsed.MASTER_KEY_PREVIOUS.map((v) => Buffer.from(v, 'base64url')),
     source: 'provided',
   });
   config.database.url = database.url;
