@@ -17,6 +17,7 @@ import { SecurityEventsService } from './threats/security-events.service';
 import { ThreatDetectionService } from './threats/threat-detection.service';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
+import { PrincipalsService } from './auth/principals.service';
 import { AuthService } from './auth/auth.service';
 import { BootstrapAdminService } from './bootstrap/bootstrap-admin.service';
 import { Credential } from './credentials/credential.entity';
@@ -73,6 +74,7 @@ import { UsersController } from './users-admin/users.controller';
     ThreatDetectionService,
     ...encryptionProviders,
     MfaService,
+    PrincipalsService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
   exports: [
@@ -84,6 +86,10 @@ import { UsersController } from './users-admin/users.controller';
     MfaService,
     ApiKeysService,
     SecurityEventsService,
+    // For the live gateway: handshakes and sockets follow the same rules as requests.
+    PrincipalsService,
+    IpRulesService,
+    RateLimitService,
   ],
 })
 export class SecurityModule implements NestModule {

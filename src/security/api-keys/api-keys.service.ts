@@ -159,38 +159,11 @@ export class ApiKeysService {
   /** Checks a presented key; 401 for anything unusable, 403 when used from outside its allow-list. */
   async authenticate(secret: string, ip: string | undefined): Promise<ApiKeyPrincipal> {
     if (!KEY_SHAPE.test(secret)) throw invalidKey();
-    const rows = await this.dataSource.query<
-      {
-        id: string;
-        user_id: string;
-        scopes: string[];
-        allowed_cidrs: string[];
-        rate_tier: RateTier;
-        usable: boolean;
-        last_used_at: Date | null;
-        last_used_ip: string | null;
-        email: string;
-        status: string;
-        roles: string[];
-        group_permissions: string[];
-      }[]
-    >(
-      `SELECT k.id, k.user_id, k.scopes, k.allowed_cidrs, k.rate_tier, k.last_used_at, k.last_used_ip,
-              (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())) AS usable,
-              u.email, u.status, u.roles,
-              ${GROUP_PERMISSIONS_OF_U} AS group_permissions
-         FROM api_keys k JOIN users u ON u.id = k.user_id
-        WHERE k.key_hash = $1`,
-      [hashKey(secret)],
-    );
-    const row = rows[0];
+    const row = (await this.loadKeys('k.key_hash = $1', [hashKey(secret)]))[0];
     if (!row || !row.usable || row.status !== 'active') throw invalidKey();
-    if (row.allowed_cidrs.length > 0 && !new CidrSet(row.allowed_cidrs).has(ip)) {
+    if (!allowedFrom(row, ip)) {
       throw new AppException(ErrorCode.Forbidden, 'This API key may not be used from this address.');
     }
-    const roles = row.roles.filter(isRole);
-    const ownerPermissions = permissionsForRoles(roles, row.group_permissions.filter(isPermission));
-    const permissions = new Set(row.scopes.filter(isPermission).filter((s) => ownerPermissions.has(s)));
     if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > TOUCH_INTERVAL_MS) {
       // At most once a minute per key, whatever the address (a key behind a NAT pool must not write on
       // every request): the owner's activity shows the key in use.
@@ -200,6 +173,76 @@ export class ApiKeysService {
       ]);
       await this.activity.record({ userId: row.user_id, type: 'api_key_used', details: { apiKeyId: row.id } });
     }
-    return { userId: row.user_id, email: row.email, roles, permissions, apiKeyId: row.id, rateTier: row.rate_tier };
+    return toPrincipal(row);
   }
+
+  /**
+   * Keys already authenticated (open live sockets), re-read in one query: each key's state now, as
+   * {@link authenticate} would judge it. Keys that no longer exist are absent from the map.
+   */
+  async reload(
+    keys: readonly { apiKeyId: string; ip: string | undefined }[],
+  ): Promise<Map<string, { ok: true; principal: ApiKeyPrincipal } | { ok: false; reason: ApiKeyRefusal }>> {
+    if (keys.length === 0) return new Map();
+    const ipById = new Map(keys.map((k) => [k.apiKeyId, k.ip]));
+    const rows = await this.loadKeys('k.id = ANY($1::uuid[])', [[...ipById.keys()]]);
+    return new Map(
+      rows.map((row) => {
+        const reason: ApiKeyRefusal | null = row.revoked
+          ? 'api_key_revoked'
+          : !row.usable
+            ? 'api_key_expired'
+            : row.status !== 'active'
+              ? 'user_inactive'
+              : !allowedFrom(row, ipById.get(row.id))
+                ? 'ip_blocked'
+                : null;
+        return [row.id, reason ? { ok: false as const, reason } : { ok: true as const, principal: toPrincipal(row) }];
+      }),
+    );
+  }
+
+  private loadKeys(where: string, params: unknown[]): Promise<KeyRow[]> {
+    return this.dataSource.query<KeyRow[]>(
+      `SELECT k.id, k.user_id, k.scopes, k.allowed_cidrs, k.rate_tier, k.last_used_at, k.last_used_ip,
+              (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())) AS usable,
+              (k.revoked_at IS NOT NULL) AS revoked,
+              u.email, u.status, u.roles,
+              ${GROUP_PERMISSIONS_OF_U} AS group_permissions
+         FROM api_keys k JOIN users u ON u.id = k.user_id
+        WHERE ${where}`,
+      params,
+    );
+  }
+}
+
+/** Why a key that once authenticated no longer does. */
+export type ApiKeyRefusal = 'api_key_revoked' | 'api_key_expired' | 'user_inactive' | 'ip_blocked';
+
+interface KeyRow {
+  id: string;
+  user_id: string;
+  scopes: string[];
+  allowed_cidrs: string[];
+  rate_tier: RateTier;
+  usable: boolean;
+  revoked: boolean;
+  last_used_at: Date | null;
+  last_used_ip: string | null;
+  email: string;
+  status: string;
+  roles: string[];
+  group_permissions: string[];
+}
+
+function allowedFrom(row: KeyRow, ip: string | undefined): boolean {
+  return row.allowed_cidrs.length === 0 || new CidrSet(row.allowed_cidrs).has(ip);
+}
+
+/** What a key may do: its scopes that its owner currently holds. */
+function toPrincipal(row: KeyRow): ApiKeyPrincipal {
+  const roles = row.roles.filter(isRole);
+  const ownerPermissions = permissionsForRoles(roles, row.group_permissions.filter(isPermission));
+  const permissions = new Set(row.scopes.filter(isPermission).filter((s) => ownerPermissions.has(s)));
+  return { userId: row.user_id, email: row.email, roles, permissions, apiKeyId: row.id, rateTier: row.rate_tier };
 }
