@@ -53,9 +53,10 @@ export async function startTestApp(
     REDIS_URL: process.env.REDIS_URL,
     ...env,
   });
+  // Fresh secrets per app, unless given: instances of one system (shareDatabaseOf) must share them.
   const config: AppConfig = buildConfig(parsed, {
-    jwtSecret: randomBytes(32),
-    masterKey: randomBytes(32),
+    jwtSecret: parsed.JWT_SECRET ? Buffer.from(parsed.JWT_SECRET, 'base64url') : randomBytes(32),
+    masterKey: parsed.MASTER_KEY ? Buffer.from(parsed.MASTER_KEY, 'base64url') : randomBytes(32),
     source: 'provided',
   });
   config.database.url = database.url;
