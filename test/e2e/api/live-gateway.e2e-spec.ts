@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Parser } from '@asyncapi/parser';
+import { DiagnosticSeverity, Parser } from '@asyncapi/parser';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { Socket } from 'socket.io-client';
 import { MonitoringEvents } from '../../../src/monitoring/monitoring.events';
@@ -49,7 +49,7 @@ describe('live gateway (Socket.IO /live)', () => {
     };
     portfolioA = await create(traderA.tokens, 'Alpha');
     portfolioB = await create(traderB.tokens, 'Beta');
-  });
+  }, 120_000);
   afterAll(async () => {
     for (const s of sockets) s.close();
     await t?.close();
@@ -355,7 +355,7 @@ describe('live gateway (Socket.IO /live)', () => {
       expect(res.status).toBe(200);
       expect(res.body.asyncapi).toBe('3.0.0');
       const { document, diagnostics } = await new Parser().parse(res.body);
-      const errors = diagnostics.filter((d) => d.severity === 0);
+      const errors = diagnostics.filter((d) => d.severity === DiagnosticSeverity.Error);
       expect(errors).toEqual([]);
       expect(document).toBeDefined();
       const addresses = document!
