@@ -355,7 +355,7 @@ describe('live gateway (Socket.IO /live)', () => {
       expect(res.status).toBe(200);
       expect(res.body.asyncapi).toBe('3.0.0');
       const { document, diagnostics } = await new Parser().parse(res.body);
-      const errors = diagnostics.filter((d) => d.severity === DiagnosticSeverity.Error);
+      const errors = diagnostics.filter((d) => Number(d.severity) === Number(DiagnosticSeverity.Error));
       expect(errors).toEqual([]);
       expect(document).toBeDefined();
       const addresses = document!
