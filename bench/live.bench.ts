@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     const password = 'Quiet-Orchard-Bench-Lantern';
     await call('POST', `${bastion.url}/api/v1/users`, 201, {
       headers: auth,
-      body: { email: 'trader@example.com', password, firstName: 'Bench', lastName: 'Trader', roles: ['trader'] },
+      body: { email: 'trader@example.com', password, firstName: 'Dana', lastName: 'Lee', roles: ['trader'] },
     });
     const trader = await call<{ accessToken: string }>('POST', `${bastion.url}/api/v1/auth/login`, 200, {
       body: { email: 'trader@example.com', password },
