@@ -6,14 +6,15 @@ import { type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
+import { LiveIoAdapter } from './api/live/live-io.adapter';
 import { AppModule, type ModuleImport } from './app.module';
 import type { AppConfig } from './common/config/app-config';
 import { DeprecationMiddleware } from './common/http/deprecation.middleware';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './common/http/request-id.middleware';
 import { buildOpenApiDocument } from './common/openapi/openapi';
 
-/** Paths served outside `/api/v{n}`: probes for orchestrators and the Prometheus scrape. */
-export const UNPREFIXED_PATHS = ['health/live', 'health/ready', 'metrics'];
+/** Paths served outside `/api/v{n}`: probes for orchestrators, the Prometheus scrape, the AsyncAPI document. */
+export const UNPREFIXED_PATHS = ['health/live', 'health/ready', 'metrics', 'docs/asyncapi.json'];
 
 /**
  * Creates the application exactly as production runs it. main.ts, the CLI and every e2e test
@@ -90,6 +91,9 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
       maxAge: 600,
     });
   }
+
+  // The live gateway (Socket.IO) on the same HTTP server, with its limits and, in cluster mode, Redis.
+  app.useWebSocketAdapter(new LiveIoAdapter(app, config));
 
   configureRouting(app);
   const document = buildOpenApiDocument(app as INestApplication, {

@@ -18,6 +18,7 @@ import { SecurityEventsService } from './threats/security-events.service';
 import { ThreatDetectionService } from './threats/threat-detection.service';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
+import { PrincipalsService } from './auth/principals.service';
 import { AuthService } from './auth/auth.service';
 import { BootstrapAdminService } from './bootstrap/bootstrap-admin.service';
 import { Credential } from './credentials/credential.entity';
@@ -91,6 +92,7 @@ import { UsersController } from './users-admin/users.controller';
     MasterKeyService,
     KeyRotationCron,
     MfaService,
+    PrincipalsService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
   exports: [
@@ -105,6 +107,10 @@ import { UsersController } from './users-admin/users.controller';
     MfaService,
     ApiKeysService,
     SecurityEventsService,
+    // For the live gateway: handshakes and sockets follow the same rules as requests.
+    PrincipalsService,
+    IpRulesService,
+    RateLimitService,
   ],
 })
 export class SecurityModule implements NestModule {

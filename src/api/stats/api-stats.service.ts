@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type RouteDescriptor, RouteRegistry } from '../routes/route-registry';
 import type { ApiStatsDto } from './dto/api-stats.dto';
 import { RouteStats } from './route-stats';
+import { LiveMeter } from '../live/live-meter.service';
 
 /**
  * Request counts, status classes and latency per route, in memory, for this instance since it
@@ -14,7 +15,10 @@ export class ApiStatsService {
   private readonly byRoute = new Map<string, RouteStats>();
   private readonly unmatched = new RouteStats();
 
-  constructor(private readonly routes: RouteRegistry) {}
+  constructor(
+    private readonly routes: RouteRegistry,
+    private readonly live: LiveMeter,
+  ) {}
 
   /** Counts one answered request; `route` undefined for requests that matched no route. */
   record(route: RouteDescriptor | undefined, status: number, durationMs: number): void {
@@ -41,6 +45,7 @@ export class ApiStatsService {
         ...(this.byRoute.get(route.key) ?? empty).snapshot(),
       })),
       unmatched: this.unmatched.snapshot(),
+      live: this.live.snapshot(),
     };
   }
 }

@@ -47,6 +47,8 @@ export interface AppConfig {
   /** Who may scrape /metrics: a bearer token and/or client address ranges (loopback only when neither). */
   metrics: { token?: string; allowIps: string[] };
   rateLimit: { ipPerMinute: number; authPerMinute: number; userPerMinute: number; keyTiers: Record<string, number> };
+  /** The Socket.IO gateway (`/live`): inbound limits, slow-client bound, how often open sockets are re-checked. */
+  live: { maxMessageBytes: number; messagesPerSecond: number; maxBufferedMessages: number; recheckIntervalMs: number };
   ipRules: { allow: string[]; deny: string[] };
   threats: {
     windowSeconds: number;
@@ -154,6 +156,12 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
       authPerMinute: env.RATE_LIMIT_AUTH_PER_MINUTE,
       userPerMinute: env.RATE_LIMIT_USER_PER_MINUTE,
       keyTiers: env.RATE_LIMIT_KEY_TIERS,
+    },
+    live: {
+      maxMessageBytes: env.LIVE_MAX_MESSAGE_BYTES,
+      messagesPerSecond: env.LIVE_MESSAGES_PER_SECOND,
+      maxBufferedMessages: env.LIVE_MAX_BUFFERED_MESSAGES,
+      recheckIntervalMs: env.LIVE_RECHECK_INTERVAL_MS,
     },
     ipRules: { allow: env.IP_ALLOW, deny: env.IP_DENY },
     threats: {

@@ -235,6 +235,11 @@ export const envSchema = z
       .regex(/^\S+$/, 'must not contain spaces')
       .optional(),
     METRICS_ALLOW_IPS: addressList({ names: true }),
+
+    LIVE_MAX_MESSAGE_BYTES: byteSize.default(4096),
+    LIVE_MESSAGES_PER_SECOND: positiveInt.max(10_000).default(10),
+    LIVE_MAX_BUFFERED_MESSAGES: positiveInt.default(1000),
+    LIVE_RECHECK_INTERVAL_MS: positiveInt.min(50, 'must be at least 50').max(60_000).default(500),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;

@@ -34,6 +34,8 @@ export function buildOpenApiDocument(
         '**Lists** take `?limit=&cursor=` and answer `{items, nextCursor}`.',
         '',
         '**Request ids**: send `X-Request-Id` (letters, digits, `._:-`, up to 128) to correlate; it comes back on every response.',
+        '',
+        '**Live updates**: the Socket.IO namespace `/live` pushes trades, prices, revaluations, security events, metrics, alerts and report progress under the same permissions; its AsyncAPI 3 document is at [/docs/asyncapi.json](/docs/asyncapi.json).',
       ].join('\n'),
     )
     .setVersion(readPackageVersion())

@@ -12,6 +12,7 @@ export interface KeyWithOwner {
   allowed_cidrs: string[];
   rate_tier: RateTier;
   usable: boolean;
+  revoked: boolean;
   last_used_at: Date | null;
   last_used_ip: string | null;
   email: string;
@@ -77,17 +78,26 @@ export class ApiKeysRepository {
 
   /** The key of a hash with its owner's status, roles, group permissions and MFA state, in one query. */
   async findByHashWithOwner(keyHash: string): Promise<KeyWithOwner | undefined> {
-    const rows = await this.dataSource.query<KeyWithOwner[]>(
+    return (await this.withOwner('k.key_hash = $1', [keyHash]))[0];
+  }
+
+  /** Many keys by id with their owners' live state, in one query (the live gateway's re-checks). */
+  findByIdsWithOwner(ids: string[]): Promise<KeyWithOwner[]> {
+    return this.withOwner('k.id = ANY($1::uuid[])', [ids]);
+  }
+
+  private withOwner(where: string, params: unknown[]): Promise<KeyWithOwner[]> {
+    return this.dataSource.query<KeyWithOwner[]>(
       `SELECT k.id, k.user_id, k.scopes, k.allowed_cidrs, k.rate_tier, k.last_used_at, k.last_used_ip,
               (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())) AS usable,
+              (k.revoked_at IS NOT NULL) AS revoked,
               u.email, u.status, u.roles,
               ${GROUP_PERMISSIONS_OF_U} AS group_permissions,
               EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = u.id AND t.activated_at IS NOT NULL) AS mfa_enabled
          FROM api_keys k JOIN users u ON u.id = k.user_id
-        WHERE k.key_hash = $1`,
-      [keyHash],
+        WHERE ${where}`,
+      params,
     );
-    return rows[0];
   }
 
   async touch(id: string, ip: string | null): Promise<void> {

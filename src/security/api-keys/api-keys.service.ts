@@ -19,7 +19,7 @@ import { mfaEnrolmentRequired } from '../mfa/mfa-policy';
 import { MfaService } from '../mfa/mfa.service';
 import { auditDenials, PrivilegeDenied } from '../rbac/privilege-denied';
 import type { ApiKey, RateTier } from './api-key.entity';
-import { ApiKeysRepository, type RevokedKey } from './api-keys.repository';
+import { ApiKeysRepository, type KeyWithOwner, type RevokedKey } from './api-keys.repository';
 
 /** `bst_` + 32 random bytes (base64url): recognisable in logs and secret scanners, 256 bits of entropy. */
 export const API_KEY_PREFIX = 'bst_';
@@ -203,18 +203,56 @@ export class ApiKeysService {
     if (!KEY_SHAPE.test(secret)) throw invalidKey();
     const row = await this.keys.findByHashWithOwner(hashKey(secret));
     if (!row || !row.usable || row.status !== 'active') throw invalidKey();
-    if (row.allowed_cidrs.length > 0 && !new CidrSet(row.allowed_cidrs).has(ip)) {
+    if (!allowedFrom(row, ip)) {
       throw new AppException(ErrorCode.Forbidden, 'This API key may not be used from this address.');
     }
-    const roles = row.roles.filter(isRole);
-    const ownerPermissions = permissionsForRoles(roles, row.group_permissions.filter(isPermission));
-    const permissions = new Set(row.scopes.filter(isPermission).filter((s) => ownerPermissions.has(s)));
     if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > TOUCH_INTERVAL_MS) {
       // At most once a minute per key, whatever the address (a key behind a NAT pool must not write on
       // every request): the owner's activity shows the key in use.
       await this.keys.touch(row.id, ip ?? null);
       await this.activity.record({ userId: row.user_id, type: 'api_key_used', details: { apiKeyId: row.id } });
     }
+    return this.toPrincipal(row);
+  }
+
+  /**
+   * Keys already authenticated (open live sockets), re-read in one query: each key's state now, as
+   * {@link authenticate} would judge it. Keys that no longer exist are absent from the map.
+   */
+  async reload(
+    keys: readonly { apiKeyId: string; ip: string | undefined }[],
+  ): Promise<Map<string, { ok: true; principal: ApiKeyPrincipal } | { ok: false; reason: ApiKeyRefusal }>> {
+    if (keys.length === 0) return new Map();
+    const ipById = new Map(keys.map((k) => [k.apiKeyId, k.ip]));
+    const rows = await this.keys.findByIdsWithOwner([...ipById.keys()]);
+    return new Map(
+      rows.map((row) => {
+        const principal = this.toPrincipal(row);
+        const reason: ApiKeyRefusal | null = row.revoked
+          ? 'api_key_revoked'
+          : !row.usable
+            ? 'api_key_expired'
+            : row.status !== 'active'
+              ? 'user_inactive'
+              : !allowedFrom(row, ipById.get(row.id))
+                ? 'ip_blocked'
+                : principal.mfaEnrolmentRequired
+                  ? 'mfa_enrolment_required'
+                  : null;
+        return [row.id, reason ? { ok: false as const, reason } : { ok: true as const, principal }];
+      }),
+    );
+  }
+
+  /**
+   * What a key may do: its scopes that its owner currently holds. The owner's MFA policy holds for
+   * their keys too, checked on every use: a key of a user who must enrol answers 403
+   * MFA_ENROLMENT_REQUIRED until they have (keys reach no enrolment route).
+   */
+  private toPrincipal(row: KeyWithOwner): ApiKeyPrincipal {
+    const roles = row.roles.filter(isRole);
+    const ownerPermissions = permissionsForRoles(roles, row.group_permissions.filter(isPermission));
+    const permissions = new Set(row.scopes.filter(isPermission).filter((s) => ownerPermissions.has(s)));
     return {
       userId: row.user_id,
       email: row.email,
@@ -222,8 +260,6 @@ export class ApiKeysService {
       permissions,
       apiKeyId: row.id,
       rateTier: row.rate_tier,
-      // The owner's MFA policy holds for their keys too, checked on every use: a key of a user who must
-      // enrol answers 403 MFA_ENROLMENT_REQUIRED until they have (keys reach no enrolment route).
       mfaEnrolmentRequired: mfaEnrolmentRequired(roles, this.config.mfa.requiredRoles, row.mfa_enabled),
     };
   }
@@ -271,4 +307,12 @@ export class ApiKeysService {
       'Creating an API key needs your password, or a current MFA code if MFA is on.',
     );
   }
+}
+
+/** Why a key that once authenticated no longer does. */
+export type ApiKeyRefusal =
+  'api_key_revoked' | 'api_key_expired' | 'user_inactive' | 'ip_blocked' | 'mfa_enrolment_required';
+
+function allowedFrom(row: KeyWithOwner, ip: string | undefined): boolean {
+  return row.allowed_cidrs.length === 0 || new CidrSet(row.allowed_cidrs).has(ip);
 }

@@ -3,21 +3,15 @@ import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
-import { ApiKeysService } from '../api-keys/api-keys.service';
 import { RATE_LIMIT_CLASS } from '../rate-limit/rate-limit.decorator';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { RequestContexts } from '../../common/http/request-context';
 import { IS_PUBLIC } from '../../common/http/public.decorator';
-import { CredentialsService } from '../credentials/credentials.service';
-import { isPermission, type Permission } from '../rbac/permissions';
+import type { Permission } from '../rbac/permissions';
 import { REQUIRED_PERMISSIONS, SESSION_ONLY } from '../rbac/authenticated.decorator';
-import { isRole, permissionsForRoles } from '../rbac/roles';
-import { mfaEnrolmentRequired } from '../mfa/mfa-policy';
-import { SessionsService } from '../sessions/sessions.service';
-import { TokenService } from '../sessions/token.service';
-import type { Principal } from './principal';
+import { type AuthenticatedPrincipal, PrincipalsService } from './principals.service';
 
 export const ALLOW_EXPIRED_PASSWORD = 'bastion:allow-expired-password';
 
@@ -49,10 +43,7 @@ export class AuthGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly tokens: TokenService,
-    private readonly sessions: SessionsService,
-    private readonly credentials: CredentialsService,
-    private readonly apiKeys: ApiKeysService,
+    private readonly principals: PrincipalsService,
     private readonly limits: RateLimitService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -118,33 +109,15 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  private async authenticate(req: Request): Promise<Principal & { passwordExpired: boolean; rateTier?: string }> {
+  private async authenticate(req: Request): Promise<AuthenticatedPrincipal> {
     const header = req.headers.authorization;
     const apiKey = req.headers['x-api-key'];
     if (header && apiKey)
       throw new AppException(ErrorCode.BadRequest, 'Send either Authorization or X-API-Key, not both.');
-    if (typeof apiKey === 'string')
-      return { ...(await this.apiKeys.authenticate(apiKey, req.ip)), passwordExpired: false };
+    if (typeof apiKey === 'string') return this.principals.fromApiKey(apiKey, req.ip);
     if (!header) throw unauthenticated();
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
     if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>".');
-    const claims = this.tokens.verifyAccess(match[1]);
-    if (!claims) throw new AppException(ErrorCode.InvalidToken, 'The access token is invalid or expired.');
-    const snapshot = await this.sessions.snapshot(claims.sid);
-    if (!snapshot || !snapshot.active || snapshot.userId !== claims.sub || snapshot.status !== 'active') {
-      throw new AppException(ErrorCode.InvalidToken, 'The session has ended; sign in again.');
-    }
-    await this.sessions.touch(snapshot);
-    const roles = snapshot.roles.filter(isRole);
-    const expired = snapshot.passwordChangedAt !== null && this.credentials.passwordExpired(snapshot.passwordChangedAt);
-    return {
-      userId: snapshot.userId,
-      email: snapshot.email,
-      roles,
-      permissions: permissionsForRoles(roles, snapshot.groupPermissions.filter(isPermission)),
-      sessionId: snapshot.sessionId,
-      passwordExpired: expired,
-      mfaEnrolmentRequired: mfaEnrolmentRequired(roles, this.config.mfa.requiredRoles, snapshot.mfaEnabled),
-    };
+    return this.principals.fromAccessToken(match[1]);
   }
 }

@@ -25,6 +25,8 @@ export interface SessionSnapshot {
   passwordChangedAt: Date | null;
   lastSeenAt: Date;
   active: boolean;
+  /** The session was revoked (logout, revocation, reuse); `active` is also false once it expired. */
+  revoked: boolean;
   /** TOTP is active for the user. */
   mfaEnabled: boolean;
 }
@@ -161,6 +163,15 @@ export class SessionsService {
 
   /** The session and its user as the guard sees them; null when the session does not exist. */
   async snapshot(sessionId: string): Promise<SessionSnapshot | null> {
+    return (await this.snapshots([sessionId])).get(sessionId) ?? null;
+  }
+
+  /**
+   * {@link snapshot} for many sessions in one query (the live gateway re-checks every open socket
+   * this way); sessions that do not exist are absent from the map.
+   */
+  async snapshots(sessionIds: readonly string[]): Promise<Map<string, SessionSnapshot>> {
+    if (sessionIds.length === 0) return new Map();
     const rows = await this.dataSource.query<
       {
         id: string;
@@ -172,33 +183,39 @@ export class SessionsService {
         password_changed_at: Date | null;
         last_seen_at: Date;
         live: boolean;
+        revoked: boolean;
         mfa_enabled: boolean;
       }[]
     >(
       `SELECT s.id, s.user_id, u.email, u.status, u.roles, s.last_seen_at, c.password_changed_at,
               (s.revoked_at IS NULL AND s.idle_expires_at > now() AND s.absolute_expires_at > now()) AS live,
+              (s.revoked_at IS NOT NULL) AS revoked,
               EXISTS (SELECT 1 FROM mfa_totp m WHERE m.user_id = u.id AND m.activated_at IS NOT NULL) AS mfa_enabled,
               ${GROUP_PERMISSIONS_OF_U} AS group_permissions
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          LEFT JOIN credentials c ON c.user_id = u.id
-        WHERE s.id = $1`,
-      [sessionId],
+        WHERE s.id = ANY($1::uuid[])`,
+      [sessionIds],
     );
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      sessionId: r.id,
-      userId: r.user_id,
-      email: r.email,
-      status: r.status,
-      roles: r.roles,
-      groupPermissions: r.group_permissions,
-      passwordChangedAt: r.password_changed_at,
-      lastSeenAt: r.last_seen_at,
-      active: r.live,
-      mfaEnabled: r.mfa_enabled,
-    };
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        {
+          sessionId: r.id,
+          userId: r.user_id,
+          email: r.email,
+          status: r.status,
+          roles: r.roles,
+          groupPermissions: r.group_permissions,
+          passwordChangedAt: r.password_changed_at,
+          lastSeenAt: r.last_seen_at,
+          active: r.live,
+          revoked: r.revoked,
+          mfaEnabled: r.mfa_enabled,
+        },
+      ]),
+    );
   }
 
   /** Marks the session used, which pushes its idle expiry; at most once a minute per session. */

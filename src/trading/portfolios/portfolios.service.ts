@@ -138,6 +138,39 @@ export class PortfoliosService {
     return portfolio;
   }
 
+  /**
+   * Which of several (caller, portfolio) pairs are still visible, in one query, by the same rule
+   * as {@link requireAccess}: the live gateway re-checks its open portfolio subscriptions this way.
+   * Answers the indexes of the visible pairs.
+   */
+  async visibleAmong(checks: readonly { principal: Principal; portfolioId: string }[]): Promise<Set<number>> {
+    if (checks.length === 0) return new Set();
+    const rows = await this.dataSource.query<{ i: string }[]>(
+      `SELECT x.i
+         FROM unnest($1::uuid[], $2::uuid[], $3::boolean[]) WITH ORDINALITY AS x(portfolio_id, user_id, view_all, i)
+         JOIN portfolios p ON p.id = x.portfolio_id
+        WHERE ${visibleTo('x.view_all', 'x.user_id')}`,
+      [
+        checks.map((c) => c.portfolioId),
+        checks.map((c) => c.principal.userId),
+        checks.map((c) => PortfoliosService.seesAll(c.principal)),
+      ],
+    );
+    return new Set(rows.map((r) => Number(r.i) - 1));
+  }
+
+  /**
+   * A portfolio by id without an access check, for in-process subscribers that push to callers
+   * already checked through {@link requireAccess} (the live gateway's valuation updates).
+   */
+  async findForSubscribers(portfolioId: string): Promise<PortfolioRow | null> {
+    const rows = await this.dataSource.query<RawPortfolio[]>(
+      `SELECT ${COLUMNS}, ${SHARED_WITH} FROM portfolios p WHERE p.id = $1`,
+      [portfolioId],
+    );
+    return rows[0] ? mapRow(rows[0]) : null;
+  }
+
   /** Creates a portfolio owned by the caller; audited in the same transaction. */
   async create(
     principal: Principal,

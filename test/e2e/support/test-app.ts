@@ -53,8 +53,9 @@ export async function startTestApp(
     REDIS_URL: process.env.REDIS_URL,
     ...env,
   });
+  // Fresh secrets per app, unless given: instances of one system (shareDatabaseOf) must share them.
   const config: AppConfig = buildConfig(parsed, {
-    jwtSecret: randomBytes(32),
+    jwtSecret: parsed.JWT_SECRET ? Buffer.from(parsed.JWT_SECRET, 'base64url') : randomBytes(32),
     // A spec may choose its master keys (key management's master-key rotation); random otherwise.
     masterKey: parsed.MASTER_KEY ? Buffer.from(parsed.MASTER_KEY, 'base64url') : randomBytes(32),
     previousMasterKeys: parsed.MASTER_KEY_PREVIOUS.map((v) => Buffer.from(v, 'base64url')),

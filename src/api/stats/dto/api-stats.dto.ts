@@ -74,6 +74,46 @@ export class RouteStatsDto extends RequestStatsDto {
   permissions!: string[];
 }
 
+export class LiveSubscriptionCountsDto {
+  @ApiProperty({ example: 12 })
+  prices!: number;
+
+  @ApiProperty({ example: 1 })
+  'security-events'!: number;
+
+  @ApiProperty({ example: 2 })
+  metrics!: number;
+
+  @ApiProperty({ example: 2 })
+  alerts!: number;
+
+  @ApiProperty({ example: 40, description: 'portfolio:<id> subscriptions, all portfolios together.' })
+  portfolio!: number;
+
+  @ApiProperty({ example: 0, description: 'report:<id> subscriptions, all reports together.' })
+  report!: number;
+}
+
+export class LiveStatsDto {
+  @ApiProperty({
+    example: 25,
+    description: 'Open connections to the live gateway (Socket.IO `/live`) on this instance.',
+  })
+  connections!: number;
+
+  @ApiProperty({ type: LiveSubscriptionCountsDto, description: 'Subscriptions of those connections, by channel kind.' })
+  subscriptions!: LiveSubscriptionCountsDto;
+
+  @ApiProperty({ example: 3, description: 'Handshakes refused since the start (bad credentials, IP rules, ...).' })
+  refusedConnections!: number;
+
+  @ApiProperty({
+    example: 1,
+    description: 'Connections closed by the server since the start (revocation, expiry, slow client, shutdown).',
+  })
+  forcedDisconnects!: number;
+}
+
 export class ApiStatsDto {
   @ApiProperty({
     format: 'date-time',
@@ -90,4 +130,7 @@ export class ApiStatsDto {
     description: 'Requests that matched no route (unknown paths, wrong methods, Swagger UI assets), counted together.',
   })
   unmatched!: RequestStatsDto;
+
+  @ApiProperty({ type: LiveStatsDto, description: 'The live gateway on this instance, now.' })
+  live!: LiveStatsDto;
 }
