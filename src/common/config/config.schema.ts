@@ -226,6 +226,25 @@ export const envSchema = z
       .regex(/^\S+$/, 'must not contain spaces')
       .optional(),
     METRICS_ALLOW_IPS: addressList({ names: true }),
+
+    // Monitoring and alerting
+    MONITORING_INTERVAL_SECONDS: positiveInt.max(86_400).default(10),
+    MONITORING_INSTANCE: z
+      .string()
+      .regex(/^[\w.:-]{1,100}$/, 'must be 1-100 letters, digits or .:_-')
+      .optional(),
+    MONITORING_RAW_RETENTION_HOURS: positiveInt.default(24),
+    MONITORING_ROLLUP_RETENTION_DAYS: positiveInt.default(30),
+    MONITORING_REMINDER_MINUTES: z.coerce.number({ error: 'must be a number' }).int().min(0).default(60),
+    MONITORING_WEBHOOK_TIMEOUT_MS: positiveInt.max(60_000).default(5000),
+    MONITORING_NOTIFY_MAX_ATTEMPTS: positiveInt.max(20).default(8),
+    MONITORING_NOTIFY_RETRY_BASE_SECONDS: positiveInt.default(10),
+    MONITORING_WEBHOOK_BLOCK_PRIVATE: bool.default(false),
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL')
+      .optional(),
+    SMTP_FROM: z.string().min(3).default('Bastion <bastion@localhost>'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
