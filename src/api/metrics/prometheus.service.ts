@@ -13,6 +13,12 @@ export const DURATION_BUCKETS = [
   0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
+const NONCONFORMING_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 type Label = 'method' | 'route' | 'status';
@@ -41,6 +47,9 @@ export class PrometheusService {
   constructor(metrics: MetricsRegistry) {
     this.registry = metrics.registry;
     collectDefaultMetrics({ register: this.registry });
+    // prom-client's totals of active handles, requests and resources are gauges named `_total`,
+    // which `promtool check metrics` rejects; the per-type gauges without the suffix stay.
+    for (const name of NONCONFORMING_DEFAULTS) this.registry.removeSingleMetric(name);
     this.requests = new Counter({
       name: 'http_requests_total',
       help: 'HTTP requests answered, by method, route template and status code.',
