@@ -19,7 +19,7 @@ const SCRAPE_PATH = '/metrics';
  * (malformed JSON, 413, 415) would never reach it. So every request is counted, whoever answers
  * it (a guard's 401/403, a pipe's 400, a filter's 500, the router's 404), and the time covers the
  * whole pipeline. Requests whose client disconnects before the response finishes are not counted,
- * nor are Prometheus scrapes of `/metrics`.
+ * nor are answered Prometheus scrapes of `/metrics` (refused ones are).
  */
 @Injectable()
 export class HttpMeter implements OnApplicationBootstrap, OnModuleDestroy {
@@ -54,7 +54,8 @@ export class HttpMeter implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const route = this.routes.resolve(req);
       // Prometheus scrapes are not API traffic: counting them would skew every rate and figure.
-      if (route?.path === SCRAPE_PATH) return;
+      // Refused attempts (401/403) still count: they are worth seeing.
+      if (route?.path === SCRAPE_PATH && status < 400) return;
       this.stats.record(route, status, durationMs);
       this.prometheus.observeRequest(req.method, route?.path ?? UNMATCHED_ROUTE, status, durationMs / 1000);
     } catch (err) {
