@@ -7,6 +7,8 @@ import type { AppConfig } from './common/config/app-config';
 import { ConfigModule } from './common/config/config.module';
 import { CommonModule } from './common/common.module';
 import { DatabaseModule } from './common/database/database.module';
+import { MetricsRegistryModule } from './common/metrics/metrics-registry';
+import { MonitoringModule } from './monitoring/monitoring.module';
 import { ENTITIES } from './entities';
 import { SecurityModule } from './security/security.module';
 import { SystemModule } from './system/system.module';
@@ -25,6 +27,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         CommonModule,
+        MetricsRegistryModule,
         DatabaseModule.forRoot(ENTITIES),
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         ScheduleModule.forRoot(),
@@ -32,6 +35,7 @@ export class AppModule {
         UsersModule,
         SecurityModule,
         TradingModule,
+        MonitoringModule,
         // Last of the application's modules: it reads every route the others declare.
         ApiModule,
         ...extraImports,

@@ -1,11 +1,23 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Histogram, type Registry } from 'prom-client';
+import { MetricsRegistry } from '../../common/metrics/metrics-registry';
 
 /** The `route` label of requests that match no route: one series, whatever the URL. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-/** Seconds; prom-client's defaults, which suit an API answering in milliseconds to seconds. */
-export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/**
+ * Seconds, from 250 µs to 10 s: most answers take 1-3 ms, so the buckets resolve sub-millisecond
+ * times (prom-client's defaults start at 5 ms and put nearly every request in the first bucket).
+ */
+export const DURATION_BUCKETS = [
+  0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+const NONCONFORMING_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -17,24 +29,27 @@ interface Series {
 }
 
 /**
- * The Prometheus registry of this application: the HTTP metrics and Node's default process
- * metrics (`process_cpu_user_seconds_total`, heap, event loop lag, GC, ...). A registry of its
- * own rather than prom-client's global one, so several applications in one process (tests) do
- * not clash. Other modules may register their own metrics on {@link registry}.
+ * The HTTP metrics and Node's default process metrics (`process_cpu_user_seconds_total`, heap,
+ * event loop lag, GC, ...) on the application's one registry ({@link MetricsRegistry}, in
+ * common/), where the monitoring module registers its own; {@link render} exposes them all.
  *
  * Label values are bounded: `route` is a template from the route registry or `unmatched`,
  * `method` one of seven or `OTHER`, `status` a code the server itself answered with.
  */
 @Injectable()
-export class PrometheusService implements OnModuleDestroy {
-  readonly registry = new Registry();
+export class PrometheusService {
+  readonly registry: Registry;
   private readonly requests: Counter<Label>;
   private readonly duration: Histogram<Label>;
   /** Label-bound children, so a request costs no label hashing once its series exists. */
   private readonly series = new Map<string, Series>();
 
-  constructor() {
+  constructor(metrics: MetricsRegistry) {
+    this.registry = metrics.registry;
     collectDefaultMetrics({ register: this.registry });
+    // prom-client's totals of active handles, requests and resources are gauges named `_total`,
+    // which `promtool check metrics` rejects; the per-type gauges without the suffix stay.
+    for (const name of NONCONFORMING_DEFAULTS) this.registry.removeSingleMetric(name);
     this.requests = new Counter({
       name: 'http_requests_total',
       help: 'HTTP requests answered, by method, route template and status code.',
@@ -71,9 +86,5 @@ export class PrometheusService implements OnModuleDestroy {
 
   get contentType(): string {
     return this.registry.contentType;
-  }
-
-  onModuleDestroy(): void {
-    this.registry.clear();
   }
 }

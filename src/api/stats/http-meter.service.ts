@@ -7,6 +7,9 @@ import { PrometheusService, UNMATCHED_ROUTE } from '../metrics/prometheus.servic
 import { RouteRegistry } from '../routes/route-registry';
 import { ApiStatsService } from './api-stats.service';
 
+/** The Prometheus scrape route, left out of the statistics. */
+const SCRAPE_PATH = '/metrics';
+
 /**
  * Times every HTTP request and, when its response has finished, records it under its route
  * template in the API statistics and the Prometheus metrics.
@@ -15,7 +18,8 @@ import { ApiStatsService } from './api-stats.service';
  * middleware runs after the request logger and the JSON body parser, and a request those refuse
  * (malformed JSON, 413, 415) would never reach it. So every request is counted, whoever answers
  * it (a guard's 401/403, a pipe's 400, a filter's 500, the router's 404), and the time covers the
- * whole pipeline. Requests whose client disconnects before the response finishes are not counted.
+ * whole pipeline. Requests whose client disconnects before the response finishes are not counted,
+ * nor are answered Prometheus scrapes of `/metrics` (refused ones are).
  */
 @Injectable()
 export class HttpMeter implements OnApplicationBootstrap, OnModuleDestroy {
@@ -49,6 +53,9 @@ export class HttpMeter implements OnApplicationBootstrap, OnModuleDestroy {
   private record(req: Request, status: number, durationMs: number): void {
     try {
       const route = this.routes.resolve(req);
+      // Prometheus scrapes are not API traffic: counting them would skew every rate and figure.
+      // Refused attempts (401/403) still count: they are worth seeing.
+      if (route?.path === SCRAPE_PATH && status < 400) return;
       this.stats.record(route, status, durationMs);
       this.prometheus.observeRequest(req.method, route?.path ?? UNMATCHED_ROUTE, status, durationMs / 1000);
     } catch (err) {

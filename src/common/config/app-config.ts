@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type DeprecatedApiVersion, envSchema, type Env } from './config.schema';
 
@@ -46,6 +47,22 @@ export interface AppConfig {
   versioning: { deprecated: DeprecatedApiVersion[]; migrationNotesUrl: string };
   /** Who may scrape /metrics: a bearer token and/or client address ranges (loopback only when neither). */
   metrics: { token?: string; allowIps: string[] };
+  monitoring: {
+    intervalSeconds: number;
+    /** Label of this instance's samples and alerts (default: the host name). */
+    instance: string;
+    rawRetentionHours: number;
+    rollupRetentionDays: number;
+    /** Reminder while an alert fires unacknowledged; 0: none. */
+    reminderMinutes: number;
+    webhookTimeoutMs: number;
+    maxAttempts: number;
+    retryBaseSeconds: number;
+    /** SSRF guard: refuse webhook destinations in loopback, private and link-local ranges. */
+    webhookBlockPrivate: boolean;
+    smtpUrl?: string;
+    smtpFrom: string;
+  };
   rateLimit: { ipPerMinute: number; authPerMinute: number; userPerMinute: number; keyTiers: Record<string, number> };
   /** The Socket.IO gateway (`/live`): inbound limits, slow-client bound, how often open sockets are re-checked. */
   live: { maxMessageBytes: number; messagesPerSecond: number; maxBufferedMessages: number; recheckIntervalMs: number };
@@ -151,6 +168,19 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
     },
     versioning: { deprecated: env.DEPRECATED_API_VERSIONS, migrationNotesUrl: env.API_MIGRATION_NOTES_URL },
     metrics: { token: env.METRICS_TOKEN, allowIps: env.METRICS_ALLOW_IPS },
+    monitoring: {
+      intervalSeconds: env.MONITORING_INTERVAL_SECONDS,
+      instance: env.MONITORING_INSTANCE ?? hostname(),
+      rawRetentionHours: env.MONITORING_RAW_RETENTION_HOURS,
+      rollupRetentionDays: env.MONITORING_ROLLUP_RETENTION_DAYS,
+      reminderMinutes: env.MONITORING_REMINDER_MINUTES,
+      webhookTimeoutMs: env.MONITORING_WEBHOOK_TIMEOUT_MS,
+      maxAttempts: env.MONITORING_NOTIFY_MAX_ATTEMPTS,
+      retryBaseSeconds: env.MONITORING_NOTIFY_RETRY_BASE_SECONDS,
+      webhookBlockPrivate: env.MONITORING_WEBHOOK_BLOCK_PRIVATE,
+      smtpUrl: env.SMTP_URL,
+      smtpFrom: env.SMTP_FROM,
+    },
     rateLimit: {
       ipPerMinute: env.RATE_LIMIT_IP_PER_MINUTE,
       authPerMinute: env.RATE_LIMIT_AUTH_PER_MINUTE,

@@ -240,6 +240,25 @@ export const envSchema = z
     LIVE_MESSAGES_PER_SECOND: positiveInt.max(10_000).default(10),
     LIVE_MAX_BUFFERED_MESSAGES: positiveInt.default(1000),
     LIVE_RECHECK_INTERVAL_MS: positiveInt.min(50, 'must be at least 50').max(60_000).default(500),
+
+    // Monitoring and alerting
+    MONITORING_INTERVAL_SECONDS: positiveInt.max(86_400).default(10),
+    MONITORING_INSTANCE: z
+      .string()
+      .regex(/^[\w.:-]{1,100}$/, 'must be 1-100 letters, digits or .:_-')
+      .optional(),
+    MONITORING_RAW_RETENTION_HOURS: positiveInt.default(24),
+    MONITORING_ROLLUP_RETENTION_DAYS: positiveInt.default(30),
+    MONITORING_REMINDER_MINUTES: z.coerce.number({ error: 'must be a number' }).int().min(0).default(60),
+    MONITORING_WEBHOOK_TIMEOUT_MS: positiveInt.max(60_000).default(5000),
+    MONITORING_NOTIFY_MAX_ATTEMPTS: positiveInt.max(20).default(8),
+    MONITORING_NOTIFY_RETRY_BASE_SECONDS: positiveInt.default(10),
+    MONITORING_WEBHOOK_BLOCK_PRIVATE: bool.default(false),
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL')
+      .optional(),
+    SMTP_FROM: z.string().min(3).default('Bastion <bastion@localhost>'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;

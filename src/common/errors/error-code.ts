@@ -31,6 +31,8 @@ export enum ErrorCode {
   InsufficientPosition = 'INSUFFICIENT_POSITION',
   ExternalIdConflict = 'EXTERNAL_ID_CONFLICT',
   MfaAlreadyEnabled = 'MFA_ALREADY_ENABLED',
+  // Monitoring
+  AlertStateConflict = 'ALERT_STATE_CONFLICT',
   // 413 / 415 / 422 / 429
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
@@ -80,6 +82,7 @@ export const ERROR_CODES: Record<ErrorCode, CodeInfo> = {
   [ErrorCode.InsufficientPosition]: { status: 409, title: 'Insufficient position' },
   [ErrorCode.ExternalIdConflict]: { status: 409, title: 'External id already used' },
   [ErrorCode.MfaAlreadyEnabled]: { status: 409, title: 'MFA already enabled' },
+  [ErrorCode.AlertStateConflict]: { status: 409, title: 'Alert state does not allow this' },
   [ErrorCode.PayloadTooLarge]: { status: 413, title: 'Payload too large' },
   [ErrorCode.UnsupportedMediaType]: { status: 415, title: 'Unsupported media type' },
   [ErrorCode.RateLimited]: { status: 429, title: 'Too many requests' },

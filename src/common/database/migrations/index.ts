@@ -6,6 +6,7 @@ import { ApiKeysIpRulesThreats1795870000400 } from './1795870000400-ApiKeysIpRul
 import { LockOnCredential1795870001100 } from './1795870001100-LockOnCredential';
 import { KeyedAuditChain1795870001110 } from './1795870001110-KeyedAuditChain';
 import { TradingOwnership1795870001120 } from './1795870001120-TradingOwnership';
+import { Monitoring1795870001400 } from './1795870001400-Monitoring';
 import { KeyManagement1795870001600 } from './1795870001600-KeyManagement';
 
 /**
@@ -21,5 +22,6 @@ export const migrations: Function[] = [
   LockOnCredential1795870001100,
   KeyedAuditChain1795870001110,
   TradingOwnership1795870001120,
+  Monitoring1795870001400,
   KeyManagement1795870001600,
 ];

@@ -1,0 +1,130 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { StoredTarget } from '../alerts/alert-rules.repository';
+import type { AlertmanagerPayload, NotificationKind } from './alert-payload';
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'suppressed';
+
+export interface Delivery {
+  id: string;
+  alertId: string;
+  ruleId: string | null;
+  kind: NotificationKind;
+  channel: 'webhook' | 'email';
+  target: StoredTarget;
+  payload: AlertmanagerPayload;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  responseStatus: number | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
+}
+
+interface Row {
+  id: string;
+  alert_id: string;
+  rule_id: string | null;
+  kind: NotificationKind;
+  channel: 'webhook' | 'email';
+  target: StoredTarget;
+  payload: AlertmanagerPayload;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: Date;
+  last_error: string | null;
+  response_status: number | null;
+  created_at: Date;
+  delivered_at: Date | null;
+}
+
+const map = (r: Row): Delivery => ({
+  id: r.id,
+  alertId: r.alert_id,
+  ruleId: r.rule_id,
+  kind: r.kind,
+  channel: r.channel,
+  target: r.target,
+  payload: r.payload,
+  status: r.status,
+  attempts: r.attempts,
+  nextAttemptAt: new Date(r.next_attempt_at),
+  lastError: r.last_error,
+  responseStatus: r.response_status,
+  createdAt: new Date(r.created_at),
+  deliveredAt: r.delivered_at ? new Date(r.delivered_at) : null,
+});
+
+/**
+ * The notification outbox (`alert_notifications`): rows are written in the transaction that
+ * changes the alert, then claimed by any instance with `FOR UPDATE SKIP LOCKED` and a lease, so a
+ * delivery is made once across instances and is taken over when the instance that claimed it dies.
+ */
+@Injectable()
+export class NotificationsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async enqueue(
+    m: EntityManager,
+    rows: Pick<Delivery, 'alertId' | 'ruleId' | 'kind' | 'channel' | 'target' | 'payload' | 'status'>[],
+  ): Promise<void> {
+    for (const r of rows) {
+      await m.query(
+        `INSERT INTO alert_notifications (alert_id, rule_id, kind, channel, target, payload, status)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7)`,
+        [r.alertId, r.ruleId, r.kind, r.channel, JSON.stringify(r.target), JSON.stringify(r.payload), r.status],
+      );
+    }
+  }
+
+  /** Claims up to `limit` due deliveries for `leaseSeconds`, counting the attempt. */
+  async claimDue(instance: string, limit: number, leaseSeconds: number): Promise<Delivery[]> {
+    const [rows] = await this.dataSource.query<[Row[], number]>(
+      `UPDATE alert_notifications SET locked_until = now() + make_interval(secs => $3), locked_by = $1,
+              attempts = attempts + 1
+        WHERE id IN (SELECT id FROM alert_notifications
+                      WHERE status = 'pending' AND next_attempt_at <= now()
+                        AND (locked_until IS NULL OR locked_until < now())
+                      ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [instance, limit, leaseSeconds],
+    );
+    return rows.map(map);
+  }
+
+  async markDelivered(id: string, responseStatus: number | null): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE alert_notifications SET status = 'delivered', delivered_at = now(), response_status = $2,
+              locked_until = NULL, last_error = NULL WHERE id = $1`,
+      [id, responseStatus],
+    );
+  }
+
+  /** Records a failed attempt: retried at `nextAttemptAt`, or failed for good when it is null. */
+  async markAttemptFailed(
+    id: string,
+    error: string,
+    responseStatus: number | null,
+    nextAttemptAt: Date | null,
+  ): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE alert_notifications SET status = $2, last_error = $3, response_status = $4,
+              next_attempt_at = coalesce($5, next_attempt_at), locked_until = NULL WHERE id = $1`,
+      [id, nextAttemptAt ? 'pending' : 'failed', error.slice(0, 1000), responseStatus, nextAttemptAt],
+    );
+  }
+
+  async forAlert(alertId: string): Promise<Delivery[]> {
+    const rows = await this.dataSource.query<Row[]>(
+      `SELECT * FROM alert_notifications WHERE alert_id = $1 ORDER BY created_at, id`,
+      [alertId],
+    );
+    return rows.map(map);
+  }
+
+  async touchAlert(m: EntityManager, alertId: string, at: Date): Promise<void> {
+    await m.query(`UPDATE alerts SET last_notified_at = $2 WHERE id = $1`, [alertId, at]);
+  }
+}
