@@ -1,4 +1,3 @@
- 
 /**
  * Batch encryption through named keys against node:crypto doing the same work in a loop, in one run.
  *
