@@ -37,6 +37,8 @@ export enum ErrorCode {
   // 5xx
   InternalError = 'INTERNAL_ERROR',
   ServiceUnavailable = 'SERVICE_UNAVAILABLE',
+  // Fail well: a dependency (PostgreSQL, Redis) is unavailable; retry after Retry-After
+  DependencyUnavailable = 'DEPENDENCY_UNAVAILABLE',
 }
 
 interface CodeInfo {
@@ -75,6 +77,7 @@ export const ERROR_CODES: Record<ErrorCode, CodeInfo> = {
   [ErrorCode.IdempotencyKeyReused]: { status: 422, title: 'Idempotency key reused' },
   [ErrorCode.InternalError]: { status: 500, title: 'Internal server error' },
   [ErrorCode.ServiceUnavailable]: { status: 503, title: 'Service unavailable' },
+  [ErrorCode.DependencyUnavailable]: { status: 503, title: 'Dependency unavailable' },
 };
 
 /** `VALIDATION_FAILED` → `urn:bastion:problem:validation-failed` (RFC 9457 `type`). */

@@ -10,6 +10,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { RequestContexts } from '../../common/http/request-context';
 import { IS_PUBLIC } from '../../common/http/public.decorator';
+import { OPTIONAL_AUTH } from '../../common/http/optional-auth.decorator';
 import { CredentialsService } from '../credentials/credentials.service';
 import { isPermission, type Permission } from '../rbac/permissions';
 import { REQUIRED_PERMISSIONS } from '../rbac/authenticated.decorator';
@@ -66,7 +67,10 @@ export class AuthGuard implements CanActivate {
       const bucket = `auth:${context.getClass().name}.${context.getHandler().name}`;
       await this.limits.enforce(res, bucket, req.ip ?? 'unknown', this.config.rateLimit.authPerMinute);
     }
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+      if (this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH, targets)) await this.authenticateOptionally(req);
+      return true;
+    }
     const required = this.reflector.getAllAndOverride<Permission[] | undefined>(REQUIRED_PERMISSIONS, targets);
     if (required === undefined) {
       this.logger.error(`${req.method} ${req.path} declares neither @Public() nor @Authenticated(): denied`);
@@ -110,6 +114,17 @@ export class AuthGuard implements CanActivate {
       });
     }
     return true;
+  }
+
+  /** Public routes that show more to privileged callers: a failed check leaves the caller anonymous. */
+  private async authenticateOptionally(req: Request): Promise<void> {
+    if (!req.headers.authorization && req.headers['x-api-key'] === undefined) return;
+    try {
+      const principal = await this.authenticate(req);
+      if (!principal.passwordExpired && !principal.mfaEnrolmentRequired) req.principal = principal;
+    } catch {
+      // anonymous
+    }
   }
 
   private async authenticate(req: Request): Promise<Principal & { passwordExpired: boolean; rateTier?: string }> {
