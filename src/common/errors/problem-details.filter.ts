@@ -40,12 +40,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     body.requestId = requestIdOf(req);
     body.instance = pathOf(req);
 
-    const dependency = body.code === (ErrorCode.DependencyUnavailable as string) ? body.dependency : undefined;
+    const dependency =
+      body.code === (ErrorCode.DependencyUnavailable as string) ? (body.dependency as string) : undefined;
     if (dependency) {
       // An outage, not a defect: one short line, no stack (the readiness probe tells the rest).
-      this.logger.warn(
-        `${String(dependency)} unavailable on ${req.method} ${pathOf(req)} (requestId ${requestIdOf(req)})`,
-      );
+      this.logger.warn(`${dependency} unavailable on ${req.method} ${pathOf(req)} (requestId ${requestIdOf(req)})`);
     } else if (body.status >= 500 && !(exception instanceof AppException)) {
       const stack = exception instanceof Error ? exception.stack : String(exception);
       this.logger.error(`unhandled error on ${req.method} ${pathOf(req)} (requestId ${requestIdOf(req)})`, stack);

@@ -9,11 +9,11 @@ import type { DatabaseStatusDto, StatusDto } from '../dto/status.dto';
 import { ReadinessService } from './readiness.service';
 
 /** The permission that reveals versions, mode and figures (they help an attacker pick exploits). */
-export const FIGURES_PERMISSION = 'metrics:read';
+export const FIGURES_PERMISSION = 'metrics:read' as const;
 
 /** Whether the (optionally authenticated) caller may see versions, mode and figures. */
 export function mayReadFigures(req: Request): boolean {
-  return req.principal?.permissions.has(FIGURES_PERMISSION as never) === true;
+  return req.principal?.permissions.has(FIGURES_PERMISSION) === true;
 }
 
 @Injectable()
