@@ -5,6 +5,7 @@ import { createApp } from './app.setup';
 import { type AppConfig, ConfigError, loadConfig } from './common/config/app-config';
 import { loadEnvFile } from './common/config/load-env-file';
 import { type DatabaseRuntime, startDatabaseRuntime } from './common/database/database-runtime';
+import { BootLogger } from './common/startup/boot-logger';
 import { StartupError } from './common/startup/startup-error';
 import { BootstrapAdminService } from './security/bootstrap/bootstrap-admin.service';
 
@@ -13,6 +14,7 @@ const EXIT_START_FAILED = 1;
 const EXIT_SHUTDOWN_TIMEOUT = 3;
 
 async function main(): Promise<void> {
+  Logger.overrideLogger(new BootLogger()); // JSON lines until the app's pino logger takes over
   const logger = new Logger('Bastion');
   loadEnvFile();
   const config = loadConfig(process.env);

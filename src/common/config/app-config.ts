@@ -230,7 +230,11 @@ function readOrCreateSecrets(dataDir: string): StoredSecrets {
     writeFileSync(tmp, JSON.stringify(fresh, null, 2), { mode: 0o600 });
     renameSync(tmp, file);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was written
+    }
     throw dataDirFailure(err, dataDir, 'store the generated secrets (JWT_SECRET, MASTER_KEY)') ?? err;
   }
   return fresh;
