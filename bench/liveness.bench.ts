@@ -26,7 +26,7 @@ const BULK = Number(process.env.BULK ?? 10_000);
 const HISTORY = Number(process.env.HISTORY ?? 10_000);
 const PROBE_MS = Number(process.env.PROBE_MS ?? 10);
 const ENGINES = (process.env.ENGINES ?? 'main-thread,worker').split(',');
-const ADMIN = { email: 'bench@example.com', password: 'Bench-Password-123456' };
+const ADMIN = { email: 'bench@example.com', password: 'Quiet-Harbour-Lantern-4821' };
 const SYMBOLS = Array.from({ length: 20 }, (_, i) => `SYM${String(i).padStart(3, '0')}`);
 
 function trades(count: number, startMs: number, prefix: string) {
