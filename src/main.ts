@@ -43,7 +43,9 @@ async function main(): Promise<void> {
   logger.log(
     `listening on ${url} in ${config.mode} mode (ready in ${Date.now() - startedAt} ms); API docs at ${url}/docs`,
   );
-  app.get(BootstrapAdminService, { strict: false }).announce();
+  // After the log line above has been written (pino writes asynchronously), never before listening.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  app.get(BootstrapAdminService, { strict: false }).announce(url);
   installShutdown(app, runtime, config, logger);
 }
 

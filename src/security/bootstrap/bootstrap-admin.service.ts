@@ -57,9 +57,11 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
    * later (port taken, ...) would otherwise show a password for an instance nobody can reach,
    * and the operator would miss it among the failure's lines. Returns whether it printed.
    */
-  announce(): boolean {
+  announce(url?: string): boolean {
     if (!this.announcement) return false;
-    process.stdout.write(this.announcement);
+    process.stdout.write(
+      url ? this.announcement.replace('first administrator', `first administrator of ${url}`) : this.announcement,
+    );
     this.announcement = undefined;
     return true;
   }

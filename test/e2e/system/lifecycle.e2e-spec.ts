@@ -62,6 +62,7 @@ describe('process lifecycle (embedded mode)', () => {
     for (let i = 0; i < 100 && !first.output().includes('Sign in and change it'); i++) {
       await new Promise((r) => setTimeout(r, 50));
     }
+    expect(first.output()).toContain(`first administrator of ${first.url}`); // the URL exists only once listening
     expect(first.output().indexOf('listening on')).toBeLessThan(first.output().indexOf('password: '));
     const password = /password: (\S+)/.exec(first.output())?.[1];
     expect(first.output()).toContain('admin@localhost');

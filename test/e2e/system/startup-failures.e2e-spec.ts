@@ -119,7 +119,10 @@ describe('start-up failures', () => {
     const file = join(scratch, 'a-file');
     writeFileSync(file, 'x');
     const outcome = await run({ DATA_DIR: file });
-    const entry = expectOneClearLine(outcome, /data directory .*a-file.* not a directory \(DATA_DIR\)/);
+    const entry = expectOneClearLine(
+      outcome,
+      /data directory .*a-file: (a file is in the way|.*not a directory) \(DATA_DIR\): point DATA_DIR at a directory/,
+    );
     expect(entry.setting).toBe('DATA_DIR');
   }, 60_000);
 
