@@ -36,7 +36,7 @@ const STREAMS = Number(process.env.STREAMS ?? 4);
 const READS = Number(process.env.READS ?? 2000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
 const SYMBOL_COUNT = Number(process.env.SYMBOLS ?? 20);
-const ADMIN = { email: 'bench@example.com', password: 'Bench-Password-123456' };
+const ADMIN = { email: 'bench@example.com', password: 'Quiet-Harbour-Lantern-4821' };
 
 interface Trade {
   symbol: string;

@@ -27,6 +27,9 @@ export async function createApp(
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options.imports), {
     bufferLogs: true,
     bodyParser: false, // parsed by JsonBodyMiddleware, after the request logger
+    // A failing provider (database, Redis) rejects here so main.ts reports it in one line;
+    // Nest's default would abort the process (SIGABRT, a core dump, no message of ours).
+    abortOnError: false,
   });
   setupApp(app, config);
   await app.init();

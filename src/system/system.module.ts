@@ -1,14 +1,13 @@
 import { Module } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './controllers/health.controller';
 import { StatusController } from './controllers/status.controller';
-import { StorageHealthIndicator } from './health/storage.health';
+import { DependencyMetrics } from './services/dependency-metrics.service';
+import { ReadinessService } from './services/readiness.service';
 import { StatusService } from './services/status.service';
 
 /** Health probes for orchestrators and the status of this instance. */
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController, StatusController],
-  providers: [StatusService, StorageHealthIndicator],
+  providers: [StatusService, ReadinessService, DependencyMetrics],
 })
 export class SystemModule {}

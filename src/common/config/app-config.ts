@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { dataDirFailure } from '../startup/startup-error';
 import { type DeprecatedApiVersion, envSchema, type Env } from './config.schema';
 
 export type RuntimeMode = 'embedded' | 'cluster';
@@ -29,6 +30,8 @@ export interface AppConfig {
     ssl: boolean;
     statementTimeoutMs: number;
     migrationsRun: boolean;
+    /** Cluster mode: how long start-up keeps retrying an unreachable PostgreSQL. */
+    connectTimeoutSeconds: number;
   };
   redisUrl?: string;
   /** Prepended to every Redis key, so several deployments (or test runs) can share one Redis. */
@@ -156,6 +159,7 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
       ssl: env.DATABASE_SSL,
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
       migrationsRun: env.MIGRATIONS_RUN,
+      connectTimeoutSeconds: env.DATABASE_CONNECT_TIMEOUT_SECONDS,
     },
     redisUrl: env.REDIS_URL,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
@@ -281,14 +285,23 @@ function readOrCreateSecrets(dataDir: string): StoredSecrets {
     }
     return parsed as StoredSecrets;
   }
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const fresh: StoredSecrets = {
     jwtSecret: randomBytes(32).toString('base64url'),
     masterKey: randomBytes(32).toString('base64url'),
   };
   // Write then rename, so a crash never leaves a half-written secrets file behind.
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(fresh, null, 2), { mode: 0o600 });
-  renameSync(tmp, file);
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, JSON.stringify(fresh, null, 2), { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch (err) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was written
+    }
+    throw dataDirFailure(err, dataDir, 'store the generated secrets (JWT_SECRET, MASTER_KEY)') ?? err;
+  }
   return fresh;
 }

@@ -126,6 +126,12 @@ export const envSchema = z
     DATABASE_SSL: bool.default(false),
     DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(30_000),
     MIGRATIONS_RUN: bool.default(true),
+    DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be an integer')
+      .min(0, 'must be 0 or more')
+      .max(3600, 'must be at most 3600')
+      .default(30),
     REDIS_URL: redisUrl.optional(),
     REDIS_KEY_PREFIX: z
       .string()
@@ -142,6 +148,7 @@ export const envSchema = z
       .default([]),
 
     BOOTSTRAP_ADMIN_EMAIL: z.string().email('must be an email address').optional(),
+    // The full password policy (common passwords, composition, ...) is applied when it is used.
     BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
     REGISTRATION_MODE: z.enum(['open', 'approval', 'closed']).default('approval'),
 

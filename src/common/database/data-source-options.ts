@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
+import { socketConnection } from './embedded-database';
 import { migrations } from './migrations';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
 
@@ -9,9 +10,11 @@ import { SnakeNamingStrategy } from './snake-naming.strategy';
  */
 export function dataSourceOptions(config: AppConfig, url: string, entities: Function[] = []): DataSourceOptions {
   const embedded = config.mode === 'embedded';
+  // The embedded engine listens on a Unix socket; TypeORM's URL parser knows only host:port.
+  const socket = socketConnection(url);
   return {
     type: 'postgres',
-    url,
+    ...(socket ?? { url }),
     entities,
     migrations,
     migrationsTableName: 'migrations',
@@ -24,7 +27,8 @@ export function dataSourceOptions(config: AppConfig, url: string, entities: Func
     ssl: config.database.ssl ? { rejectUnauthorized: true } : false,
     logging: false,
     extra: embedded
-      ? { max: 1 }
+      ? // One connection, never closed for idleness: PGlite serves exactly one (see embedded-database.ts).
+        { max: 1, idleTimeoutMillis: 0 }
       : {
           max: config.database.poolSize,
           statement_timeout: config.database.statementTimeoutMs,

@@ -33,7 +33,7 @@ export class DatabaseModule {
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig) => {
             if (!config.database.url) throw new Error('database.url is not set: start the database runtime first');
-            return { ...dataSourceOptions(config, config.database.url, entities), retryAttempts: 5, retryDelay: 1000 };
+            return { ...dataSourceOptions(config, config.database.url, entities), retryAttempts: 1, retryDelay: 1000 };
           },
         }),
       ],

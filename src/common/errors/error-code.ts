@@ -49,6 +49,8 @@ export enum ErrorCode {
   DecryptionFailed = 'DECRYPTION_FAILED',
   KeyDeletionNotAllowed = 'KEY_DELETION_NOT_ALLOWED',
   MasterKeyUnavailable = 'MASTER_KEY_UNAVAILABLE',
+  // Fail well: a dependency (PostgreSQL, Redis) is unavailable; retry after Retry-After
+  DependencyUnavailable = 'DEPENDENCY_UNAVAILABLE',
 }
 
 interface CodeInfo {
@@ -96,6 +98,7 @@ export const ERROR_CODES: Record<ErrorCode, CodeInfo> = {
   [ErrorCode.DecryptionFailed]: { status: 400, title: 'Decryption failed' },
   [ErrorCode.KeyDeletionNotAllowed]: { status: 409, title: 'Key deletion not allowed' },
   [ErrorCode.MasterKeyUnavailable]: { status: 503, title: 'Master key unavailable' },
+  [ErrorCode.DependencyUnavailable]: { status: 503, title: 'Dependency unavailable' },
 };
 
 /** `VALIDATION_FAILED` → `urn:bastion:problem:validation-failed` (RFC 9457 `type`). */

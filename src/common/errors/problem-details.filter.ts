@@ -3,6 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { Request, Response } from 'express';
 import { RequestContexts } from '../http/request-context';
 import { AppException } from './app.exception';
+import { type Dependency, dependencyFailureOf } from './dependency-failure';
 import { ErrorCode } from './error-code';
 import { problem, PROBLEM_CONTENT_TYPE, type Problem } from './problem';
 import { RouteTable } from '../http/route-table';
@@ -39,7 +40,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     body.requestId = requestIdOf(req);
     body.instance = pathOf(req);
 
-    if (body.status >= 500 && !(exception instanceof AppException)) {
+    const dependency =
+      body.code === (ErrorCode.DependencyUnavailable as string) ? (body.dependency as string) : undefined;
+    if (dependency) {
+      // An outage, not a defect: one short line, no stack (the readiness probe tells the rest).
+      this.logger.warn(`${dependency} unavailable on ${req.method} ${pathOf(req)} (requestId ${requestIdOf(req)})`);
+    } else if (body.status >= 500 && !(exception instanceof AppException)) {
       const stack = exception instanceof Error ? exception.stack : String(exception);
       this.logger.error(`unhandled error on ${req.method} ${pathOf(req)} (requestId ${requestIdOf(req)})`, stack);
     }
@@ -72,6 +78,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       };
     }
     if (exception instanceof HttpException) return this.fromHttpException(exception, req);
+    const dependency = dependencyFailureOf(exception);
+    if (dependency) return dependencyUnavailable(dependency);
     return {
       body: problem(ErrorCode.InternalError, 'An unexpected error occurred. Quote the requestId when reporting it.'),
       headers: {},
@@ -163,6 +171,23 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       exception.message === `Cannot ${req.method} ${req.url}`
     );
   }
+}
+
+/** Seconds a client should wait before retrying a request refused because a dependency is down. */
+export const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
+
+const DEPENDENCY_NAMES: Record<Dependency, string> = { database: 'The database', redis: 'Redis' };
+
+/** 503 naming the dependency, never its host, port or driver message. */
+function dependencyUnavailable(dependency: Dependency): { body: Problem; headers: Record<string, string> } {
+  return {
+    body: problem(
+      ErrorCode.DependencyUnavailable,
+      `${DEPENDENCY_NAMES[dependency]} is temporarily unavailable. Retry after the time in Retry-After (writes with the same Idempotency-Key).`,
+      { extensions: { dependency } },
+    ),
+    headers: { 'Retry-After': String(DEPENDENCY_RETRY_AFTER_SECONDS) },
+  };
 }
 
 /** The request's full path, global prefix included, without the query string. */

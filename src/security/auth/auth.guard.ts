@@ -9,6 +9,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { RequestContexts } from '../../common/http/request-context';
 import { IS_PUBLIC } from '../../common/http/public.decorator';
+import { OPTIONAL_AUTH } from '../../common/http/optional-auth.decorator';
 import type { Permission } from '../rbac/permissions';
 import { REQUIRED_PERMISSIONS, SESSION_ONLY } from '../rbac/authenticated.decorator';
 import { type AuthenticatedPrincipal, PrincipalsService } from './principals.service';
@@ -57,7 +58,10 @@ export class AuthGuard implements CanActivate {
       const bucket = `auth:${context.getClass().name}.${context.getHandler().name}`;
       await this.limits.enforce(res, bucket, req.ip ?? 'unknown', this.config.rateLimit.authPerMinute);
     }
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+      if (this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH, targets)) await this.authenticateOptionally(req);
+      return true;
+    }
     const required = this.reflector.getAllAndOverride<Permission[] | undefined>(REQUIRED_PERMISSIONS, targets);
     if (required === undefined) {
       this.logger.error(`${req.method} ${req.path} declares neither @Public() nor @Authenticated(): denied`);
@@ -107,6 +111,17 @@ export class AuthGuard implements CanActivate {
       });
     }
     return true;
+  }
+
+  /** Public routes that show more to privileged callers: a failed check leaves the caller anonymous. */
+  private async authenticateOptionally(req: Request): Promise<void> {
+    if (!req.headers.authorization && req.headers['x-api-key'] === undefined) return;
+    try {
+      const principal = await this.authenticate(req);
+      if (!principal.passwordExpired && !principal.mfaEnrolmentRequired) req.principal = principal;
+    } catch {
+      // anonymous
+    }
   }
 
   private async authenticate(req: Request): Promise<AuthenticatedPrincipal> {

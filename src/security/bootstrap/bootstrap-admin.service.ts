@@ -4,6 +4,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
+import { AppException } from '../../common/errors/app.exception';
+import { StartupError } from '../../common/startup/startup-error';
 import type { User } from '../../users/entities/user.entity';
 import { UsersService } from '../../users/services/users.service';
 import { AuditService } from '../audit/audit.service';
@@ -19,6 +21,8 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Bootstrap');
   /** The administrator this start created, if the database was empty. */
   createdOnStart: User | null = null;
+  /** The generated password's console message, kept until the server listens (see `announce`). */
+  private announcement?: string;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -41,20 +45,44 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
     const email = adminEmail ?? 'admin@localhost';
     const generated = adminPassword === undefined;
     const password = adminPassword ?? randomBytes(18).toString('base64url');
-    const created = await this.createFirstAdmin(email, password);
+    const created = await this.createFirstAdmin(email, password, !generated);
     this.createdOnStart = created;
     if (created && generated) {
-      process.stdout.write(
-        `\n  Bastion created the first administrator (shown once, not logged):\n    email:    ${email}\n    password: ${password}\n  Sign in and change it with POST /api/v1/me/password.\n\n`,
-      );
+      this.announcement = `\n  Bastion created the first administrator (shown once, not logged):\n    email:    ${email}\n    password: ${password}\n  Sign in and change it with POST /api/v1/me/password.\n\n`;
     }
   }
 
+  /**
+   * Prints the generated first-admin password, once, after the server listens: a start that fails
+   * later (port taken, ...) would otherwise show a password for an instance nobody can reach,
+   * and the operator would miss it among the failure's lines. Returns whether it printed.
+   */
+  announce(url?: string): boolean {
+    if (!this.announcement) return false;
+    process.stdout.write(
+      url ? this.announcement.replace('first administrator', `first administrator of ${url}`) : this.announcement,
+    );
+    this.announcement = undefined;
+    return true;
+  }
+
   /** Creates the super_admin if, under a lock, the database still holds no user. */
-  private async createFirstAdmin(email: string, password: string): Promise<User | null> {
+  private async createFirstAdmin(email: string, password: string, checkPolicy: boolean): Promise<User | null> {
     return this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock(7238163003)');
       if ((await this.users.count(manager)) > 0) return null;
+      if (checkPolicy) {
+        // BOOTSTRAP_ADMIN_PASSWORD obeys the password policy like every other password.
+        await this.credentials.assertAcceptable(password, { email }).catch((err: unknown) => {
+          throw err instanceof AppException
+            ? new StartupError(
+                `BOOTSTRAP_ADMIN_PASSWORD does not meet the password policy: ${err.options.errors?.map((e) => e.message).join('; ') || err.detail}`,
+                'BOOTSTRAP_ADMIN_PASSWORD',
+                'choose a longer, uncommon password (or leave it unset in embedded mode to have one generated)',
+              )
+            : err;
+        });
+      }
       const user = await this.insertSuperAdmin(manager, email, password, 'bootstrap', 'user.bootstrap_admin_created');
       this.logger.log(`created the first super_admin ${user.email}`);
       return user;

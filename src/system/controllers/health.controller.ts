@@ -1,31 +1,20 @@
-import { Controller, Get, HttpCode, ServiceUnavailableException, VERSION_NEUTRAL } from '@nestjs/common';
+import { Controller, Get, HttpCode, Req, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import {
-  HealthCheckService,
-  MemoryHealthIndicator,
-  TypeOrmHealthIndicator,
-  type HealthCheckResult,
-} from '@nestjs/terminus';
-import type { AppConfig } from '../../common/config/app-config';
-import { InjectConfig } from '../../common/config/config.module';
+import type { Request } from 'express';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { OptionalAuthentication } from '../../common/http/optional-auth.decorator';
 import { Public } from '../../common/http/public.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
-import { HealthCheckDto } from '../dto/status.dto';
-import { StorageHealthIndicator } from '../health/storage.health';
+import { HealthCheckDto, LivenessDto } from '../dto/status.dto';
+import { ReadinessService } from '../services/readiness.service';
+import { mayReadFigures } from '../services/status.service';
 
 @ApiTags('health')
 @Public()
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
 export class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly db: TypeOrmHealthIndicator,
-    private readonly memory: MemoryHealthIndicator,
-    private readonly storage: StorageHealthIndicator,
-    @InjectConfig() private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly readiness: ReadinessService) {}
 
   @Get('live')
   @HttpCode(200)
@@ -33,35 +22,44 @@ export class HealthController {
     summary: 'Liveness: the process answers',
     description: 'Checks nothing else; use it to restart a hung process.',
   })
-  @ApiOkResponse({ type: HealthCheckDto })
-  live(): HealthCheckDto {
+  @ApiOkResponse({ type: LivenessDto })
+  live(): LivenessDto {
     return { status: 'ok', checks: {} };
   }
 
   @Get('ready')
+  @OptionalAuthentication()
   @ApiOperation({
-    summary: 'Readiness: database, heap and disk',
+    summary: 'Readiness: database, Redis, heap and data directory',
     description:
-      'Answers 200 when the instance can serve traffic, 503 problem+json naming each failing check otherwise.',
+      'Answers 200 `ok` when the instance can serve traffic, 200 `degraded` when it serves without an optional ' +
+      'dependency (Redis: rate limits are then counted in process), and 503 problem+json naming each failing check ' +
+      '(`failing`) otherwise. Figures and messages per check (`checks`) only for callers with `metrics:read` ' +
+      '(bearer token or API key); never a host, port or driver message.',
   })
   @ApiOkResponse({ type: HealthCheckDto })
   @ApiProblems(503)
-  async ready(): Promise<HealthCheckDto> {
-    let result: HealthCheckResult;
-    try {
-      result = await this.health.check([
-        () => this.db.pingCheck('database', { timeout: 3000 }),
-        () => this.memory.checkHeap('heap', this.config.health.heapLimitBytes),
-        () => this.storage.check('storage', this.config.dataDir, this.config.health.diskMinFreeBytes),
-      ]);
-    } catch (err) {
-      if (!(err instanceof ServiceUnavailableException)) throw err;
-      const failed = err.getResponse() as HealthCheckResult;
-      const names = Object.keys(failed.error ?? {});
-      throw new AppException(ErrorCode.ServiceUnavailable, `Not ready: failing check(s): ${names.join(', ')}.`, {
-        extensions: { checks: failed.details, failing: names },
-      });
+  async ready(@Req() req: Request): Promise<HealthCheckDto> {
+    const result = await this.readiness.check();
+    const detailed = mayReadFigures(req);
+    if (result.status === 'error') {
+      throw new AppException(
+        ErrorCode.ServiceUnavailable,
+        `Not ready: failing check(s): ${result.failing.join(', ')}.`,
+        {
+          headers: { 'Retry-After': '5' },
+          extensions: {
+            failing: result.failing,
+            ...(result.degraded.length > 0 ? { degraded: result.degraded } : {}),
+            ...(detailed ? { checks: result.checks } : {}),
+          },
+        },
+      );
     }
-    return { status: 'ok', checks: result.details };
+    return {
+      status: result.status,
+      ...(result.degraded.length > 0 ? { degraded: result.degraded } : {}),
+      ...(detailed ? { checks: result.checks } : {}),
+    };
   }
 }

@@ -1,10 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Request } from 'express';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { readPackageVersion } from '../../common/version';
 import type { DatabaseStatusDto, StatusDto } from '../dto/status.dto';
+import { ReadinessService } from './readiness.service';
+
+/** The permission that reveals versions, mode and figures (they help an attacker pick exploits). */
+export const FIGURES_PERMISSION = 'metrics:read' as const;
+
+/** Whether the (optionally authenticated) caller may see versions, mode and figures. */
+export function mayReadFigures(req: Request): boolean {
+  return req.principal?.permissions.has(FIGURES_PERMISSION) === true;
+}
 
 @Injectable()
 export class StatusService {
@@ -14,15 +24,19 @@ export class StatusService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly readiness: ReadinessService,
   ) {}
 
-  async status(): Promise<StatusDto> {
+  async status(detailed: boolean): Promise<StatusDto> {
+    const { status } = await this.readiness.check();
+    if (!detailed) return { status };
     return {
+      status,
       version: readPackageVersion(),
       uptimeSeconds: Math.floor((Date.now() - this.startedAt.getTime()) / 1000),
       startedAt: this.startedAt.toISOString(),
       mode: this.config.mode,
-      database: await this.databaseStatus(),
+      database: await this.databaseStatus().catch(() => undefined),
       node: process.version,
     };
   }

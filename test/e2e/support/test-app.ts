@@ -34,11 +34,15 @@ export async function startTestApp(
      * instances of one system. The database is dropped by the app that created it, not this one.
      */
     shareDatabaseOf?: TestApp;
+    /** A PostgreSQL server of the spec's own (e.g. one it stops and starts) instead of DATABASE_URL. */
+    databaseServerUrl?: string;
   } = {},
 ): Promise<TestApp> {
   const shared = options.shareDatabaseOf?.database;
   if (shared && shared.mode !== 'cluster') throw new Error('only a cluster-mode database can be shared');
-  const database: TestDatabase = shared ? { ...shared, drop: async () => undefined } : await createTestDatabase();
+  const database: TestDatabase = shared
+    ? { ...shared, drop: async () => undefined }
+    : await createTestDatabase(options.databaseServerUrl);
   const dataDir = mkdtempSync(join(tmpdir(), 'bastion-data-'));
   const parsed = parseEnv({
     NODE_ENV: 'test',

@@ -17,8 +17,7 @@ export interface TestDatabase {
  * or else an embedded PGlite copied from the template made by global-setup. Specs run in
  * parallel without seeing each other's data.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const serverUrl = process.env.DATABASE_URL;
+export async function createTestDatabase(serverUrl = process.env.DATABASE_URL): Promise<TestDatabase> {
   if (serverUrl) {
     const name = `bastion_test_${process.pid}_${randomBytes(4).toString('hex')}`;
     await withClient(serverUrl, (c) => c.query(`CREATE DATABASE ${name}`));

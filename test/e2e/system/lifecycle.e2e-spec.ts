@@ -57,7 +57,13 @@ describe('process lifecycle (embedded mode)', () => {
     const secrets = readFileSync(join(dataDir, 'secrets.json'), 'utf8');
     expect(existsSync(join(dataDir, 'pgdata', 'PG_VERSION'))).toBe(true);
 
-    // The first administrator is created and its password shown once, on the console only.
+    // The first administrator is created and its password shown once, on the console only, and
+    // only once the server listens (a start that fails later shows no password for nothing).
+    for (let i = 0; i < 100 && !first.output().includes('Sign in and change it'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(first.output()).toContain(`first administrator of ${first.url}`); // the URL exists only once listening
+    expect(first.output().indexOf('listening on')).toBeLessThan(first.output().indexOf('password: '));
     const password = /password: (\S+)/.exec(first.output())?.[1];
     expect(first.output()).toContain('admin@localhost');
     const signIn = await fetch(`${first.url}/api/v1/auth/login`, {

@@ -1,0 +1,120 @@
+import { constants } from 'node:fs';
+import { access, statfs } from 'node:fs/promises';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../../common/config/app-config';
+import { InjectConfig } from '../../common/config/config.module';
+import { DependencyHealth } from '../../common/health/dependency-health.service';
+
+/** `up`; `degraded`: the process serves without it (Redis); `down`: not ready. */
+export type CheckStatus = 'up' | 'degraded' | 'down';
+export type OverallStatus = 'ok' | 'degraded' | 'error';
+
+export interface CheckResult {
+  status: CheckStatus;
+  /** Our own short words (never a host, port or driver message). */
+  message?: string;
+  [figure: string]: unknown;
+}
+
+export interface Readiness {
+  status: OverallStatus;
+  checks: Record<string, CheckResult>;
+  failing: string[];
+  degraded: string[];
+}
+
+const DATABASE_TIMEOUT_MS = 3000;
+
+/**
+ * Everything the API needs to serve, checked on each readiness probe: the database, Redis when
+ * configured (degraded, not down: rate limits fall back to memory), the heap, and the data
+ * directory where something is written to it (always in embedded mode; in cluster mode only if
+ * it exists, i.e. something such as generated secrets or report files uses it).
+ */
+@Injectable()
+export class ReadinessService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly dependencies: DependencyHealth,
+  ) {}
+
+  async check(): Promise<Readiness> {
+    const checks: Record<string, CheckResult> = {};
+    const [database, storage] = await Promise.all([this.database(), this.storage()]);
+    checks.database = database;
+    const redis = this.dependencies.get('redis');
+    if (redis) {
+      checks.redis = redis.up
+        ? { status: 'up' }
+        : {
+            status: 'degraded',
+            message: 'unreachable: rate limits counted in process',
+            since: redis.since.toISOString(),
+          };
+    }
+    checks.heap = this.heap();
+    if (storage) checks.storage = storage;
+    const names = Object.keys(checks);
+    const failing = names.filter((n) => checks[n].status === 'down');
+    const degraded = names.filter((n) => checks[n].status === 'degraded');
+    return {
+      status: failing.length > 0 ? 'error' : degraded.length > 0 ? 'degraded' : 'ok',
+      checks,
+      failing,
+      degraded,
+    };
+  }
+
+  private async database(): Promise<CheckResult> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), DATABASE_TIMEOUT_MS);
+    });
+    try {
+      const outcome = await Promise.race([this.dataSource.query('SELECT 1').then(() => 'up' as const), timeout]);
+      return outcome === 'up' ? { status: 'up' } : { status: 'down', message: 'no answer within 3 s' };
+    } catch {
+      return { status: 'down', message: 'unreachable' };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private heap(): CheckResult {
+    const used = process.memoryUsage().heapUsed;
+    const limit = this.config.health.heapLimitBytes;
+    const figures = { usedMb: Math.round(used / 1024 / 1024), limitMb: Math.round(limit / 1024 / 1024) };
+    return used <= limit ? { status: 'up', ...figures } : { status: 'down', message: 'heap above limit', ...figures };
+  }
+
+  private async storage(): Promise<CheckResult | undefined> {
+    const dir = this.config.dataDir;
+    const exists = await access(dir, constants.F_OK).then(
+      () => true,
+      () => false,
+    );
+    if (!exists && this.config.mode === 'cluster') return undefined; // nothing is written there
+    const minFreeBytes = this.config.health.diskMinFreeBytes;
+    try {
+      await access(dir, constants.W_OK);
+    } catch {
+      return { status: 'down', message: exists ? 'data directory is not writable' : 'data directory is missing' };
+    }
+    try {
+      const stats = await statfs(dir);
+      const freeBytes = Number(stats.bavail) * Number(stats.bsize);
+      const figures = {
+        freeMb: Math.floor(freeBytes / 1024 / 1024),
+        minFreeMb: Math.floor(minFreeBytes / 1024 / 1024),
+      };
+      return freeBytes >= minFreeBytes
+        ? { status: 'up', ...figures }
+        : { status: 'down', message: 'free disk space below threshold', ...figures };
+    } catch {
+      return { status: 'down', message: 'data directory is not readable' };
+    }
+  }
+}
