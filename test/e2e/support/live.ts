@@ -48,7 +48,7 @@ export async function refusal(
 }
 
 export function emitAck<T = Record<string, unknown>>(socket: Socket, event: string, payload: unknown): Promise<T> {
-  return socket.timeout(5_000).emitWithAck(event, payload) as Promise<T>;
+  return socket.timeout(15_000).emitWithAck(event, payload) as Promise<T>;
 }
 
 /** The next `event` on the socket (optionally the first that matches), or a timeout error. */
