@@ -8,6 +8,8 @@ export enum ErrorCode {
   MalformedJson = 'MALFORMED_JSON',
   BadRequest = 'BAD_REQUEST',
   WeakPassword = 'WEAK_PASSWORD',
+  // Hostile input (issue 8)
+  InvalidCursor = 'INVALID_CURSOR',
   // 401 / 403
   Unauthenticated = 'UNAUTHENTICATED',
   InvalidCredentials = 'INVALID_CREDENTIALS',
@@ -50,6 +52,7 @@ export const ERROR_CODES: Record<ErrorCode, CodeInfo> = {
   [ErrorCode.MalformedJson]: { status: 400, title: 'Malformed JSON body' },
   [ErrorCode.BadRequest]: { status: 400, title: 'Bad request' },
   [ErrorCode.WeakPassword]: { status: 400, title: 'Password does not meet the policy' },
+  [ErrorCode.InvalidCursor]: { status: 400, title: 'Invalid cursor' },
   [ErrorCode.Unauthenticated]: { status: 401, title: 'Authentication required' },
   [ErrorCode.InvalidCredentials]: { status: 401, title: 'Invalid credentials' },
   [ErrorCode.InvalidToken]: { status: 401, title: 'Invalid or expired token' },

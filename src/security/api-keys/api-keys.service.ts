@@ -124,7 +124,7 @@ export class ApiKeysService {
     const qb = this.dataSource.getRepository(ApiKey).createQueryBuilder('k');
     const owner = everyone ? query.ownerId : caller.userId;
     if (owner) qb.andWhere('k.user_id = :owner', { owner });
-    const after = decodeCursor(query.cursor);
+    const after = decodeCursor(query.cursor, 'time');
     if (after) qb.andWhere('(k.created_at, k.id) < (:k, :id)', { k: after.k, id: after.id });
     const rows = await qb
       .orderBy('k.created_at', 'DESC')

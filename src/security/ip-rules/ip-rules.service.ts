@@ -79,7 +79,7 @@ export class IpRulesService implements OnApplicationBootstrap {
     if (query.action) qb.andWhere('r.action = :action', { action: query.action });
     if (query.source) qb.andWhere('r.source = :source', { source: query.source });
     if (!query.includeExpired) qb.andWhere('(r.expires_at IS NULL OR r.expires_at > now())');
-    const after = decodeCursor(query.cursor);
+    const after = decodeCursor(query.cursor, 'time');
     if (after) qb.andWhere('(r.created_at, r.id) < (:k, :id)', { k: after.k, id: after.id });
     const rows = await qb
       .orderBy('r.created_at', 'DESC')

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppException, type FieldError } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
-import { DEFAULT_PAGE_SIZE, decodeCursor, type Page, toPage } from '../../common/pagination/pagination';
+import { DEFAULT_PAGE_SIZE, decodeCursor, type Page, splitTimeSeq, toPage } from '../../common/pagination/pagination';
 import type { Principal } from '../../security/auth/principal';
 import { type Answer, IdempotencyService } from '../idempotency/idempotency.service';
 import type { IdempotentRequest } from '../idempotency/idempotency';
@@ -442,18 +442,15 @@ export class TradesService {
   ): Promise<Page<TradeDto>> {
     const portfolio = await this.portfolios.requireAccess(principal, portfolioId);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = decodeCursor(query.cursor);
+    const after = decodeCursor(query.cursor, 'time-seq');
     const params: unknown[] = [portfolio.id, limit + 1];
     const where = ['portfolio_id = $1'];
     if (query.symbol) where.push(`symbol = $${params.push(query.symbol)}`);
     if (query.from) where.push(`executed_at >= $${params.push(new Date(query.from))}`);
     if (query.to) where.push(`executed_at < $${params.push(new Date(query.to))}`);
     if (after) {
-      const [at, seq] = after.k.split('|');
-      if (!at || !seq || !/^\d{1,19}$/.test(seq) || Number.isNaN(Date.parse(at))) {
-        throw AppException.validation([{ field: 'cursor', message: 'cursor is not a cursor this API returned' }]);
-      }
-      where.push(`(executed_at, seq) < ($${params.push(new Date(at))}, $${params.push(seq)}::bigint)`);
+      const { at, seq } = splitTimeSeq(after.k);
+      where.push(`(executed_at, seq) < ($${params.push(at)}, $${params.push(seq)}::bigint)`);
     }
     const rows = await this.dataSource.query<RawTrade[]>(
       `SELECT id, portfolio_id, seq, symbol, side, quantity, price, fees, executed_at, external_id, created_at

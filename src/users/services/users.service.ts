@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource, type EntityManager } from 'typeorm';
+import { type DataSource, type EntityManager, QueryFailedError } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
@@ -31,6 +31,12 @@ export interface UserWithGroups {
   groupPermissions: string[];
 }
 
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  if (!(err instanceof QueryFailedError)) return false;
+  const driver = err.driverError as { code?: string; constraint?: string } | undefined;
+  return driver?.code === '23505' && driver.constraint === constraint;
+}
+
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
 /**
@@ -48,12 +54,18 @@ export class UsersService {
   async create(data: NewUser, manager?: EntityManager): Promise<User> {
     const repo = this.m(manager).getRepository(User);
     const email = normalizeEmail(data.email);
-    if (await repo.exists({ where: { email } })) {
-      throw new AppException(ErrorCode.EmailTaken, 'A user with this email already exists.', {
+    const taken = (): AppException =>
+      new AppException(ErrorCode.EmailTaken, 'A user with this email already exists.', {
         errors: [{ field: 'email', message: 'email is already registered' }],
       });
+    if (await repo.exists({ where: { email } })) throw taken();
+    try {
+      return await repo.save(repo.create({ ...data, email }));
+    } catch (err) {
+      // Two requests for one email at once: both pass the check above, the unique index decides.
+      if (isUniqueViolation(err, 'users_email_key')) throw taken();
+      throw err;
     }
-    return repo.save(repo.create({ ...data, email }));
   }
 
   findById(id: string, manager?: EntityManager): Promise<User | null> {
@@ -127,7 +139,7 @@ export class UsersService {
         { like },
       );
     }
-    const after = decodeCursor(filter.cursor);
+    const after = decodeCursor(filter.cursor, 'time');
     if (after) qb.andWhere('(u.created_at, u.id) < (:k, :id)', { k: after.k, id: after.id });
     const rows = await qb
       .orderBy('u.created_at', 'DESC')
