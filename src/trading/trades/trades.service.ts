@@ -8,6 +8,12 @@ import type { Principal } from '../../security/auth/principal';
 import { type Answer, IdempotencyService } from '../idempotency/idempotency.service';
 import type { IdempotentRequest } from '../idempotency/idempotency';
 import { PortfoliosService, type PortfolioRow } from '../portfolios/portfolios.service';
+import {
+  type ExecutionPoint,
+  type PositionSnapshot,
+  PositionSnapshotsRepository,
+  SNAPSHOT_INTERVAL,
+} from '../positions/position-snapshots.repository';
 import { toState } from '../positions/positions.service';
 import { TradingEventsPublisher } from '../trading-events.publisher';
 import { TRADE_EVENT_SAMPLE, TradingEvents } from '../trading.events';
@@ -99,6 +105,7 @@ export class TradesService {
     private readonly portfolios: PortfoliosService,
     private readonly idempotency: IdempotencyService,
     private readonly events: TradingEventsPublisher,
+    private readonly snapshots: PositionSnapshotsRepository,
   ) {}
 
   /** One trade: 201 with the trade, or 200 with the stored one when its externalId is a duplicate. */
@@ -172,7 +179,12 @@ export class TradesService {
       bySymbol.set(t.symbol, list);
     }
     const symbols = [...bySymbol.keys()].sort();
-    const { positions, held } = await this.computePositions(manager, portfolio, bySymbol, shape);
+    const { positions, held, snapshots, invalidated } = await this.computePositions(
+      manager,
+      portfolio,
+      bySymbol,
+      shape,
+    );
 
     let createdAt: Date | null = null;
     if (fresh.length > 0) {
@@ -184,6 +196,8 @@ export class TradesService {
         createdAt ??= at;
       }
       await this.savePositions(manager, portfolio.id, positions, seq);
+      await this.snapshots.invalidateAfter(manager, portfolio.id, invalidated);
+      await this.snapshots.insert(manager, portfolio.id, snapshots);
     }
     return { portfolio, created: fresh, duplicates, symbols, createdAt: createdAt ?? new Date() };
   }
@@ -238,9 +252,20 @@ export class TradesService {
     portfolio: PortfolioRow,
     bySymbol: Map<string, NewTrade[]>,
     shape: Shape,
-  ): Promise<{ positions: Map<string, PositionState>; held: Set<string> }> {
+  ): Promise<{
+    positions: Map<string, PositionState>;
+    held: Set<string>;
+    snapshots: PositionSnapshot[];
+    invalidated: ExecutionPoint[];
+  }> {
     const result = new Map<string, PositionState>();
-    if (bySymbol.size === 0) return { positions: result, held: new Set() };
+    // Every SNAPSHOT_INTERVAL-th trade of a symbol leaves a snapshot of the state after it.
+    const snapshots: PositionSnapshot[] = [];
+    const invalidated: ExecutionPoint[] = [];
+    const snap = (symbol: string, state: PositionState, executedAt: Date, seq: bigint): void => {
+      if (state.tradeCount % SNAPSHOT_INTERVAL === 0) snapshots.push({ symbol, executedAt, seq, state });
+    };
+    if (bySymbol.size === 0) return { positions: result, held: new Set(), snapshots, invalidated };
     const rows = await manager.query<Parameters<typeof toState>[0][]>(
       `SELECT symbol, quantity, cost_basis, realised_pnl, fees, trade_count, last_executed_at
          FROM positions WHERE portfolio_id = $1 AND symbol = ANY($2::text[])`,
@@ -262,6 +287,7 @@ export class TradesService {
       for (const t of trades) {
         try {
           state = applyTrade(state, t, options);
+          snap(symbol, state, t.executedAt, t.seq);
         } catch (err) {
           if (!(err instanceof InsufficientPositionError)) throw err;
           errors.push(refusal(shape, t.index, symbol, err.held.toFixed(), t));
@@ -300,7 +326,10 @@ export class TradesService {
       ].sort(compareExecution);
       let state = EMPTY_POSITION;
       let failed = false;
-      for (const entry of merged) {
+      // Snapshots after the earliest new trade are stale: dropped, and taken again in this replay.
+      const first = merged.findIndex((e) => e.facts !== null);
+      invalidated.push({ symbol, executedAt: merged[first].executedAt, seq: merged[first].seq });
+      for (const [i, entry] of merged.entries()) {
         const facts = entry.facts ?? {
           side: entry.row!.side,
           quantity: entry.row!.quantity,
@@ -310,6 +339,7 @@ export class TradesService {
         };
         try {
           state = applyTrade(state, facts, options);
+          if (i >= first) snap(symbol, state, entry.executedAt, entry.seq);
         } catch (err) {
           if (!(err instanceof InsufficientPositionError)) throw err;
           failed = true;
@@ -336,7 +366,7 @@ export class TradesService {
         { errors },
       );
     }
-    return { positions: result, held: new Set(current.keys()) };
+    return { positions: result, held: new Set(current.keys()), snapshots, invalidated };
   }
 
   /** Creates instruments on first sight (sorted, so concurrent requests lock them in the same order). */
