@@ -66,6 +66,7 @@ export interface AppConfig {
     maxLength: number;
     requireComposition: boolean;
     historySize: number;
+    minScore: number;
     maxAgeDays: number;
     argon2: { memoryCost: number; timeCost: number; parallelism: number };
   };
@@ -175,6 +176,7 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
       maxLength: env.PASSWORD_MAX_LENGTH,
       requireComposition: env.PASSWORD_REQUIRE_COMPOSITION,
       historySize: env.PASSWORD_HISTORY,
+      minScore: env.PASSWORD_MIN_SCORE,
       maxAgeDays: env.PASSWORD_MAX_AGE_DAYS,
       argon2: {
         memoryCost: env.ARGON2_MEMORY_KIB,

@@ -177,6 +177,7 @@ export const envSchema = z
       .max(1024)
       .default(128),
     PASSWORD_REQUIRE_COMPOSITION: bool.default(false),
+    PASSWORD_MIN_SCORE: z.coerce.number({ error: 'must be a number' }).int().min(0).max(4).default(3),
     PASSWORD_HISTORY: z.coerce.number({ error: 'must be a number' }).int().min(0).max(24).default(5),
     PASSWORD_MAX_AGE_DAYS: z.coerce.number({ error: 'must be a number' }).int().min(0).default(0),
     ARGON2_MEMORY_KIB: positiveInt.min(8192, 'must be at least 8192').default(19_456),

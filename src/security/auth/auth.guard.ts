@@ -120,7 +120,8 @@ export class AuthGuard implements CanActivate {
     if (typeof apiKey === 'string')
       return { ...(await this.apiKeys.authenticate(apiKey, req.ip)), passwordExpired: false };
     if (!header) throw unauthenticated();
-    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
+    // RFC 9110 §11.1: the scheme is case-insensitive ("bearer", "BEARER").
+    const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header);
     if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>".');
     const claims = this.tokens.verifyAccess(match[1]);
     if (!claims) throw new AppException(ErrorCode.InvalidToken, 'The access token is invalid or expired.');
