@@ -57,6 +57,8 @@ export interface AppConfig {
     refreshGraceSeconds: number;
     issuer: string;
     audience: string;
+    /** Refused sign-ins are answered no sooner than this after they began (LOGIN_FAILURE_MIN_MS). */
+    loginFailureMinMs: number;
   };
   lockout: { threshold: number; baseSeconds: number; maxSeconds: number };
   /** Roles whose users must have MFA active before they can do anything but enrol. */
@@ -159,6 +161,7 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
     },
     auth: {
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      loginFailureMinMs: env.LOGIN_FAILURE_MIN_MS,
       sessionIdleSeconds: env.SESSION_IDLE_TIMEOUT_MINUTES * 60,
       sessionAbsoluteSeconds: env.SESSION_ABSOLUTE_TIMEOUT_HOURS * 3600,
       refreshGraceSeconds: env.REFRESH_GRACE_SECONDS,

@@ -148,6 +148,7 @@ export const envSchema = z
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 
     ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
+    LOGIN_FAILURE_MIN_MS: z.coerce.number({ error: 'must be a number' }).int().min(0).max(10_000).default(250),
     SESSION_IDLE_TIMEOUT_MINUTES: positiveInt.default(30),
     SESSION_ABSOLUTE_TIMEOUT_HOURS: positiveInt.default(12),
     REFRESH_GRACE_SECONDS: z.coerce.number({ error: 'must be a number' }).int().min(0).max(300).default(10),

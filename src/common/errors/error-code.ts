@@ -27,6 +27,8 @@ export enum ErrorCode {
   MethodNotAllowed = 'METHOD_NOT_ALLOWED',
   Conflict = 'CONFLICT',
   EmailTaken = 'EMAIL_TAKEN',
+  // Hostile input (issue 8)
+  EmailConfusable = 'EMAIL_CONFUSABLE',
   LastSuperAdmin = 'LAST_SUPER_ADMIN',
   InsufficientPosition = 'INSUFFICIENT_POSITION',
   ExternalIdConflict = 'EXTERNAL_ID_CONFLICT',
@@ -68,6 +70,7 @@ export const ERROR_CODES: Record<ErrorCode, CodeInfo> = {
   [ErrorCode.MethodNotAllowed]: { status: 405, title: 'Method not allowed' },
   [ErrorCode.Conflict]: { status: 409, title: 'Conflict' },
   [ErrorCode.EmailTaken]: { status: 409, title: 'Email already registered' },
+  [ErrorCode.EmailConfusable]: { status: 409, title: 'Email confusable with an existing account' },
   [ErrorCode.LastSuperAdmin]: { status: 409, title: 'Last super administrator' },
   [ErrorCode.InsufficientPosition]: { status: 409, title: 'Insufficient position' },
   [ErrorCode.ExternalIdConflict]: { status: 409, title: 'External id already used' },

@@ -4,6 +4,7 @@ import { type DataSource, type EntityManager, QueryFailedError } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
+import { emailSkeleton as skeletonOf, normalizeEmail } from '../email';
 import { User, type UserStatus } from '../entities/user.entity';
 
 export interface NewUser {
@@ -37,7 +38,7 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
   return driver?.code === '23505' && driver.constraint === constraint;
 }
 
-export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+export { normalizeEmail };
 
 /**
  * Users as data: creation, lookup, listing and the changes the security module decides on.
@@ -59,8 +60,14 @@ export class UsersService {
         errors: [{ field: 'email', message: 'email is already registered' }],
       });
     if (await repo.exists({ where: { email } })) throw taken();
+    const emailSkeleton = skeletonOf(email);
+    if (await repo.exists({ where: { emailSkeleton } })) {
+      throw new AppException(ErrorCode.EmailConfusable, 'This email looks like the email of an existing account.', {
+        errors: [{ field: 'email', message: 'email is confusable with an existing account' }],
+      });
+    }
     try {
-      return await repo.save(repo.create({ ...data, email }));
+      return await repo.save(repo.create({ ...data, email, emailSkeleton }));
     } catch (err) {
       // Two requests for one email at once: both pass the check above, the unique index decides.
       if (isUniqueViolation(err, 'users_email_key')) throw taken();

@@ -4,6 +4,7 @@ import { Mfa1795870000200 } from './1795870000200-Mfa';
 import { Trading1795870000300 } from './1795870000300-Trading';
 import { ApiKeysIpRulesThreats1795870000400 } from './1795870000400-ApiKeysIpRulesThreats';
 import { PositionSnapshots1795870001200 } from './1795870001200-PositionSnapshots';
+import { EmailSkeleton1795870001210 } from './1795870001210-EmailSkeleton';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from
@@ -16,4 +17,5 @@ export const migrations: Function[] = [
   Trading1795870000300,
   ApiKeysIpRulesThreats1795870000400,
   PositionSnapshots1795870001200,
+  EmailSkeleton1795870001210,
 ];
