@@ -36,6 +36,8 @@ const CACHE_TTL_MS = 5_000;
 export class IpRulesService implements OnApplicationBootstrap {
   private readonly logger = new Logger(IpRulesService.name);
   private compiled?: Compiled;
+  /** Bumped by every change, so a load that raced a change does not cache the old rules. */
+  private generation = 0;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -216,6 +218,7 @@ export class IpRulesService implements OnApplicationBootstrap {
   }
 
   invalidate(): void {
+    this.generation += 1;
     this.compiled = undefined;
     this.events.emit(IP_RULES_CHANGED);
   }
@@ -224,6 +227,7 @@ export class IpRulesService implements OnApplicationBootstrap {
     const now = Date.now();
     const c = this.compiled;
     if (c && now - c.loadedAt < CACHE_TTL_MS && now < c.nextExpiry) return c;
+    const generation = this.generation;
     const rows = await this.dataSource.query<{ action: IpRuleAction; cidr: string; expires_at: Date | null }[]>(
       'SELECT action, cidr, expires_at FROM ip_rules WHERE expires_at IS NULL OR expires_at > now()',
     );
@@ -236,7 +240,7 @@ export class IpRulesService implements OnApplicationBootstrap {
       }
       if (row.expires_at) compiled.nextExpiry = Math.min(compiled.nextExpiry, row.expires_at.getTime());
     }
-    this.compiled = compiled;
+    if (generation === this.generation) this.compiled = compiled;
     return compiled;
   }
 }

@@ -1,3 +1,4 @@
+import { availableParallelism, loadavg } from 'node:os';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { SECURITY_EVENT_RECORDED } from '../../../src/security/threats/threat.events';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, BOOTSTRAP_ENV, bearer, createUser, login, type Tokens } from '../support/auth';
@@ -180,8 +181,13 @@ describe('input hardening', () => {
     console.log(
       `login refusal medians: known email ${median(known).toFixed(2)} ms, unknown email ${median(unknown).toFixed(2)} ms (floor ${LOGIN_FLOOR_MS} ms, 100 each)`,
     );
-    // 1 ms on a quiet machine; timers fire late by the event loop's backlog on a loaded one.
-    expect(Math.abs(median(known) - median(unknown))).toBeLessThan(Number(process.env.LOGIN_TIMING_TOLERANCE_MS ?? 25));
+    // Both wait for the floor (on main, neither does). Equal medians (within 1 ms) need a machine
+    // that is not overloaded: there, timers fire on time; on a saturated one they fire late by the
+    // event loop's backlog, which this test cannot tell from a timing leak, so it only prints them.
+    expect(median(unknown)).toBeGreaterThanOrEqual(LOGIN_FLOOR_MS);
+    if (loadavg()[0] < availableParallelism()) {
+      expect(Math.abs(median(known) - median(unknown))).toBeLessThan(1);
+    }
     expect(median(known)).toBeGreaterThanOrEqual(LOGIN_FLOOR_MS);
   }, 120_000);
 
