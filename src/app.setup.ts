@@ -68,6 +68,12 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
   app.set('trust proxy', config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false);
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
+  // Answers under /api carry tokens, secrets, recovery codes or personal data: no cache, shared or
+  // private, may keep them. A route that wants caching sets its own Cache-Control over this.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.path.startsWith('/api/')) res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   const deprecation = new DeprecationMiddleware(config);
   app.use((req: Request, res: Response, next: NextFunction) => deprecation.use(req, res, next));
   app.use(

@@ -12,6 +12,7 @@ import { IdempotencyService } from './idempotency/idempotency.service';
 import { PortfoliosV2Controller } from './portfolios/portfolios-v2.controller';
 import { PortfoliosController } from './portfolios/portfolios.controller';
 import { PortfoliosService } from './portfolios/portfolios.service';
+import { PositionSnapshotsRepository } from './positions/position-snapshots.repository';
 import { PositionsService } from './positions/positions.service';
 import { PricesController } from './prices/prices.controller';
 import { PricesService } from './prices/prices.service';
@@ -35,6 +36,7 @@ import { TradingEventsPublisher } from './trading-events.publisher';
   providers: [
     PortfoliosService,
     PositionsService,
+    PositionSnapshotsRepository,
     TradesService,
     PricesService,
     IdempotencyService,

@@ -85,6 +85,8 @@ export interface AppConfig {
     refreshGraceSeconds: number;
     issuer: string;
     audience: string;
+    /** Refused sign-ins are answered no sooner than this after they began (LOGIN_FAILURE_MIN_MS). */
+    loginFailureMinMs: number;
   };
   lockout: { threshold: number; baseSeconds: number; maxSeconds: number };
   /** Roles whose users must have MFA active before they can do anything but enrol. */
@@ -96,6 +98,7 @@ export interface AppConfig {
     maxLength: number;
     requireComposition: boolean;
     historySize: number;
+    minScore: number;
     maxAgeDays: number;
     argon2: { memoryCost: number; timeCost: number; parallelism: number };
   };
@@ -208,6 +211,7 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
     },
     auth: {
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      loginFailureMinMs: env.LOGIN_FAILURE_MIN_MS,
       sessionIdleSeconds: env.SESSION_IDLE_TIMEOUT_MINUTES * 60,
       sessionAbsoluteSeconds: env.SESSION_ABSOLUTE_TIMEOUT_HOURS * 3600,
       refreshGraceSeconds: env.REFRESH_GRACE_SECONDS,
@@ -226,6 +230,7 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
       maxLength: env.PASSWORD_MAX_LENGTH,
       requireComposition: env.PASSWORD_REQUIRE_COMPOSITION,
       historySize: env.PASSWORD_HISTORY,
+      minScore: env.PASSWORD_MIN_SCORE,
       maxAgeDays: env.PASSWORD_MAX_AGE_DAYS,
       argon2: {
         memoryCost: env.ARGON2_MEMORY_KIB,

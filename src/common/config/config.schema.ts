@@ -161,6 +161,7 @@ export const envSchema = z
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 
     ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
+    LOGIN_FAILURE_MIN_MS: z.coerce.number({ error: 'must be a number' }).int().min(0).max(10_000).default(250),
     SESSION_IDLE_TIMEOUT_MINUTES: positiveInt.default(30),
     SESSION_ABSOLUTE_TIMEOUT_HOURS: positiveInt.default(12),
     REFRESH_GRACE_SECONDS: z.coerce.number({ error: 'must be a number' }).int().min(0).max(300).default(10),
@@ -193,6 +194,7 @@ export const envSchema = z
       .max(1024)
       .default(128),
     PASSWORD_REQUIRE_COMPOSITION: bool.default(false),
+    PASSWORD_MIN_SCORE: z.coerce.number({ error: 'must be a number' }).int().min(0).max(4).default(3),
     PASSWORD_HISTORY: z.coerce.number({ error: 'must be a number' }).int().min(0).max(24).default(5),
     PASSWORD_MAX_AGE_DAYS: z.coerce.number({ error: 'must be a number' }).int().min(0).default(0),
     ARGON2_MEMORY_KIB: positiveInt.min(8192, 'must be at least 8192').default(19_456),

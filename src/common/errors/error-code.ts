@@ -8,6 +8,8 @@ export enum ErrorCode {
   MalformedJson = 'MALFORMED_JSON',
   BadRequest = 'BAD_REQUEST',
   WeakPassword = 'WEAK_PASSWORD',
+  // Hostile input (issue 8)
+  InvalidCursor = 'INVALID_CURSOR',
   // 401 / 403
   Unauthenticated = 'UNAUTHENTICATED',
   InvalidCredentials = 'INVALID_CREDENTIALS',
@@ -27,6 +29,8 @@ export enum ErrorCode {
   MethodNotAllowed = 'METHOD_NOT_ALLOWED',
   Conflict = 'CONFLICT',
   EmailTaken = 'EMAIL_TAKEN',
+  // Hostile input (issue 8)
+  EmailConfusable = 'EMAIL_CONFUSABLE',
   LastSuperAdmin = 'LAST_SUPER_ADMIN',
   InsufficientPosition = 'INSUFFICIENT_POSITION',
   ExternalIdConflict = 'EXTERNAL_ID_CONFLICT',
@@ -64,6 +68,7 @@ export const ERROR_CODES: Record<ErrorCode, CodeInfo> = {
   [ErrorCode.MalformedJson]: { status: 400, title: 'Malformed JSON body' },
   [ErrorCode.BadRequest]: { status: 400, title: 'Bad request' },
   [ErrorCode.WeakPassword]: { status: 400, title: 'Password does not meet the policy' },
+  [ErrorCode.InvalidCursor]: { status: 400, title: 'Invalid cursor' },
   [ErrorCode.Unauthenticated]: { status: 401, title: 'Authentication required' },
   [ErrorCode.InvalidCredentials]: { status: 401, title: 'Invalid credentials' },
   [ErrorCode.InvalidToken]: { status: 401, title: 'Invalid or expired token' },
@@ -80,6 +85,7 @@ export const ERROR_CODES: Record<ErrorCode, CodeInfo> = {
   [ErrorCode.MethodNotAllowed]: { status: 405, title: 'Method not allowed' },
   [ErrorCode.Conflict]: { status: 409, title: 'Conflict' },
   [ErrorCode.EmailTaken]: { status: 409, title: 'Email already registered' },
+  [ErrorCode.EmailConfusable]: { status: 409, title: 'Email confusable with an existing account' },
   [ErrorCode.LastSuperAdmin]: { status: 409, title: 'Last super administrator' },
   [ErrorCode.InsufficientPosition]: { status: 409, title: 'Insufficient position' },
   [ErrorCode.ExternalIdConflict]: { status: 409, title: 'External id already used' },

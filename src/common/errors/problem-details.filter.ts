@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { Request, Response } from 'express';
+import { QueryFailedError } from 'typeorm';
 import { RequestContexts } from '../http/request-context';
 import { AppException } from './app.exception';
 import { type Dependency, dependencyFailureOf } from './dependency-failure';
@@ -80,6 +81,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) return this.fromHttpException(exception, req);
     const dependency = dependencyFailureOf(exception);
     if (dependency) return dependencyUnavailable(dependency);
+    const fromDatabase = fromDatabaseError(exception);
+    if (fromDatabase) return { body: fromDatabase, headers: {} };
     return {
       body: problem(ErrorCode.InternalError, 'An unexpected error occurred. Quote the requestId when reporting it.'),
       headers: {},
@@ -188,6 +191,24 @@ function dependencyUnavailable(dependency: Dependency): { body: Problem; headers
     ),
     headers: { 'Retry-After': String(DEPENDENCY_RETRY_AFTER_SECONDS) },
   };
+}
+
+/**
+ * Database errors a client's input can cause, answered as what they are rather than a 500:
+ * a unique violation lost to a concurrent request (23505) is a 409, and a value PostgreSQL
+ * refuses as data (class 22: out of range, bad text representation, invalid byte sequence) a 400.
+ * Nothing of the SQL or the constraint is revealed.
+ */
+function fromDatabaseError(exception: unknown): Problem | undefined {
+  if (!(exception instanceof QueryFailedError)) return undefined;
+  const code = (exception.driverError as { code?: unknown } | undefined)?.code;
+  if (code === '23505') {
+    return problem(ErrorCode.Conflict, 'The request conflicts with a resource that already exists.');
+  }
+  if (typeof code === 'string' && code.startsWith('22')) {
+    return problem(ErrorCode.BadRequest, 'A value in the request is out of range or not valid here.');
+  }
+  return undefined;
 }
 
 /** The request's full path, global prefix included, without the query string. */

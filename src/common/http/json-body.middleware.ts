@@ -4,12 +4,30 @@ import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { AppException } from '../errors/app.exception';
 import { ErrorCode } from '../errors/error-code';
+import { findInputProblem, isUnsafeText } from '../validation/input-text';
 
 /**
  * Parses JSON bodies up to BODY_LIMIT. Applied as module middleware, after the request logger,
  * so malformed and oversized bodies are logged like any other request; its errors reach the
  * problem+json filter through Nest's error handler.
  */
+/**
+ * Path and query parameters: the decoded path must be valid UTF-8 without NUL (`%00`), and every
+ * query value free of NUL and unpaired surrogates, so no parameter reaches a pipe or SQL with them.
+ */
+function checkUrl(req: Request): { field: string; message: string } | undefined {
+  const [path, query = ''] = req.originalUrl.split('?', 2);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return { field: '(path)', message: 'is not valid percent-encoded UTF-8' };
+  }
+  if (isUnsafeText(decoded)) return { field: '(path)', message: 'must not contain NUL characters' };
+  if (query === '') return undefined;
+  return findInputProblem(req.query, 8, 'query');
+}
+
 /** Bulk ingestion routes (`…/bulk`) accept BULK_BODY_LIMIT instead of BODY_LIMIT. */
 const BULK_PATH = /\/bulk\/?$/;
 
@@ -35,6 +53,22 @@ export class JsonBodyMiddleware implements NestMiddleware {
       );
       return;
     }
-    (BULK_PATH.test(req.originalUrl.split('?')[0]) ? this.parseBulk : this.parse)(req, res, next);
+    const urlProblem = checkUrl(req);
+    if (urlProblem) {
+      next(AppException.validation([urlProblem], 'The request URL carries text this API does not accept.'));
+      return;
+    }
+    (BULK_PATH.test(req.originalUrl.split('?')[0]) ? this.parseBulk : this.parse)(req, res, (err?: unknown) => {
+      if (err !== undefined) {
+        next(err);
+        return;
+      }
+      const problem = req.body === undefined ? undefined : findInputProblem(req.body);
+      if (problem) {
+        next(AppException.validation([problem], 'The request body carries input this API does not accept.'));
+        return;
+      }
+      next();
+    });
   }
 }

@@ -209,7 +209,7 @@ export class AlertsService {
       ruleId: q.rule,
       from: q.from ? new Date(q.from) : undefined,
       to: q.to ? new Date(q.to) : undefined,
-      after: decodeCursor(q.cursor),
+      after: decodeCursor(q.cursor, 'time'),
       limit,
     });
     return toPage(

@@ -151,7 +151,7 @@ export class ApiKeysService {
     }
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const owner = everyone ? query.ownerId : caller.userId;
-    const rows = await this.keys.listPage(owner, decodeCursor(query.cursor), limit);
+    const rows = await this.keys.listPage(owner, decodeCursor(query.cursor, 'time'), limit);
     return toPage(
       rows,
       limit,

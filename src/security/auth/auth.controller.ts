@@ -58,7 +58,7 @@ export class AuthController {
   })
   @ApiProblems(400, 401)
   login(@Body() body: LoginDto): Promise<TokenPairDto | MfaChallengeDto> {
-    return this.auth.login(body.email, body.password);
+    return this.auth.loginEvenly(body.email, body.password);
   }
 
   @Public()

@@ -131,7 +131,8 @@ export class AuthGuard implements CanActivate {
       throw new AppException(ErrorCode.BadRequest, 'Send either Authorization or X-API-Key, not both.');
     if (typeof apiKey === 'string') return this.principals.fromApiKey(apiKey, req.ip);
     if (!header) throw unauthenticated();
-    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
+    // RFC 9110 §11.1: the scheme is case-insensitive ("bearer", "BEARER").
+    const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header);
     if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>".');
     return this.principals.fromAccessToken(match[1]);
   }

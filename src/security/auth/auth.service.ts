@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -74,6 +75,25 @@ export class AuthService {
     private readonly failures: FailedSignInsService,
     private readonly apiKeys: ApiKeysService,
   ) {}
+
+  /**
+   * `login`, with every refused attempt answered LOGIN_FAILURE_MIN_MS after it began: an unknown
+   * email, a wrong password, a locked or inactive account all take the same time, so response
+   * times do not tell which emails have accounts (the natural paths differ by a few database
+   * writes). Successful sign-ins are not delayed.
+   */
+  async loginEvenly(email: string, password: string): Promise<LoginResult> {
+    const started = performance.now();
+    try {
+      return await this.login(email, password);
+    } catch (err) {
+      if (err instanceof AppException && err.code === ErrorCode.InvalidCredentials) {
+        const wait = started + this.config.auth.loginFailureMinMs - performance.now();
+        if (wait > 0) await delay(wait);
+      }
+      throw err;
+    }
+  }
 
   async login(email: string, password: string): Promise<LoginResult> {
     const user = await this.users.findByEmail(email);

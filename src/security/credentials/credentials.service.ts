@@ -39,6 +39,7 @@ export class CredentialsService implements OnModuleInit {
       maxLength: config.passwords.maxLength,
       requireComposition: config.passwords.requireComposition,
       historySize: config.passwords.historySize,
+      minScore: config.passwords.minScore,
     });
   }
 

@@ -10,6 +10,10 @@ import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common
 import { AuditService } from '../audit/audit.service';
 import { CidrSet, normalizeCidr } from '../../common/net/cidr';
 import { IpRule, type IpRuleAction, type IpRuleSource } from './ip-rule.entity';
+import { allowListLockoutAt, type AllowRuleWindow } from './self-lockout';
+
+const lockoutWhen = (at: Date): string =>
+  at.getTime() <= Date.now() + 1000 ? '' : ` when an allow rule expires at ${at.toISOString()}`;
 
 export const IP_RULES_CHANGED = 'security.ip_rules.changed';
 
@@ -32,6 +36,8 @@ const CACHE_TTL_MS = 5_000;
 export class IpRulesService implements OnApplicationBootstrap {
   private readonly logger = new Logger(IpRulesService.name);
   private compiled?: Compiled;
+  /** Bumped by every change, so a load that raced a change does not cache the old rules. */
+  private generation = 0;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -79,7 +85,7 @@ export class IpRulesService implements OnApplicationBootstrap {
     if (query.action) qb.andWhere('r.action = :action', { action: query.action });
     if (query.source) qb.andWhere('r.source = :source', { source: query.source });
     if (!query.includeExpired) qb.andWhere('(r.expires_at IS NULL OR r.expires_at > now())');
-    const after = decodeCursor(query.cursor);
+    const after = decodeCursor(query.cursor, 'time');
     if (after) qb.andWhere('(r.created_at, r.id) < (:k, :id)', { k: after.k, id: after.id });
     const rows = await qb
       .orderBy('r.created_at', 'DESC')
@@ -113,7 +119,9 @@ export class IpRulesService implements OnApplicationBootstrap {
     if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
       throw AppException.validation([{ field: 'expiresAt', message: 'expiresAt must be in the future' }]);
     }
-    if (input.callerIp !== undefined) await this.assertNotSelfLockout(input.action, parsed.cidr, input.callerIp);
+    if (input.callerIp !== undefined) {
+      await this.assertNotSelfLockout(input.action, parsed.cidr, input.expiresAt ?? null, input.callerIp);
+    }
     const run = async (m: EntityManager): Promise<IpRule> => {
       const repo = m.getRepository(IpRule);
       const rule = await repo.save(
@@ -149,14 +157,12 @@ export class IpRulesService implements OnApplicationBootstrap {
       const rule = await manager.getRepository(IpRule).findOneBy({ id });
       if (!rule) throw AppException.notFound('IP rule');
       if (callerIp !== undefined && rule.action === 'allow') {
-        const others = await manager.query<{ cidr: string }[]>(
-          `SELECT cidr FROM ip_rules WHERE action = 'allow' AND id <> $1 AND (expires_at IS NULL OR expires_at > now())`,
-          [id],
-        );
-        if (others.length > 0 && !new CidrSet(others.map((o) => o.cidr)).has(callerIp)) {
+        const others = (await this.activeAllowRules(manager)).filter((r) => r.id !== id);
+        const at = allowListLockoutAt(others, callerIp, new Date());
+        if (at) {
           throw new AppException(
             ErrorCode.Conflict,
-            `Removing this rule would turn away your own address (${callerIp}).`,
+            `Removing this rule would turn away your own address (${callerIp})${lockoutWhen(at)}.`,
           );
         }
       }
@@ -171,17 +177,48 @@ export class IpRulesService implements OnApplicationBootstrap {
     this.invalidate();
   }
 
-  private async assertNotSelfLockout(action: IpRuleAction, cidr: string, callerIp: string): Promise<void> {
-    const rules = await this.rules();
-    const matches = new CidrSet([cidr]).has(callerIp);
-    const lockedOut = action === 'deny' ? matches : !matches && !rules.allow.has(callerIp);
-    if (lockedOut) {
-      const hint = action === 'allow' ? ' Allow your own address first.' : '';
-      throw new AppException(ErrorCode.Conflict, `This rule would turn away your own address (${callerIp}).${hint}`);
+  /**
+   * A rule that would turn the administrator's own address away, now or when some allow rule
+   * expires (an allow of their own address until a time, beside a lasting allow-list), is refused.
+   */
+  private async assertNotSelfLockout(
+    action: IpRuleAction,
+    cidr: string,
+    expiresAt: Date | null,
+    callerIp: string,
+  ): Promise<void> {
+    if (action === 'deny') {
+      if (new CidrSet([cidr]).has(callerIp)) {
+        throw new AppException(ErrorCode.Conflict, `This rule would turn away your own address (${callerIp}).`);
+      }
+      return;
+    }
+    const allows = [...(await this.activeAllowRules()), { cidr, expiresAt }];
+    const at = allowListLockoutAt(allows, callerIp, new Date());
+    if (at) {
+      throw new AppException(
+        ErrorCode.Conflict,
+        `This rule would turn away your own address (${callerIp})${lockoutWhen(at)}. Allow your own address without expiry first.`,
+      );
     }
   }
 
+  private async activeAllowRules(manager?: EntityManager): Promise<(AllowRuleWindow & { id: string })[]> {
+    const rows = await (manager ?? this.dataSource.manager).query<
+      { id: string; cidr: string; expires_at: Date | null }[]
+    >(
+      `SELECT id, cidr, expires_at FROM ip_rules WHERE action = 'allow' AND (expires_at IS NULL OR expires_at > now())`,
+    );
+    return rows.map((r) => ({ id: r.id, cidr: r.cidr, expiresAt: r.expires_at }));
+  }
+
+  /** Whether an active allow rule covers the address (threat detection never blocks those). */
+  async isAllowed(ip: string): Promise<boolean> {
+    return (await this.rules()).allow.has(ip);
+  }
+
   invalidate(): void {
+    this.generation += 1;
     this.compiled = undefined;
     this.events.emit(IP_RULES_CHANGED);
   }
@@ -190,6 +227,7 @@ export class IpRulesService implements OnApplicationBootstrap {
     const now = Date.now();
     const c = this.compiled;
     if (c && now - c.loadedAt < CACHE_TTL_MS && now < c.nextExpiry) return c;
+    const generation = this.generation;
     const rows = await this.dataSource.query<{ action: IpRuleAction; cidr: string; expires_at: Date | null }[]>(
       'SELECT action, cidr, expires_at FROM ip_rules WHERE expires_at IS NULL OR expires_at > now()',
     );
@@ -202,7 +240,7 @@ export class IpRulesService implements OnApplicationBootstrap {
       }
       if (row.expires_at) compiled.nextExpiry = Math.min(compiled.nextExpiry, row.expires_at.getTime());
     }
-    this.compiled = compiled;
+    if (generation === this.generation) this.compiled = compiled;
     return compiled;
   }
 }

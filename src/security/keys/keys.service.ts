@@ -184,7 +184,7 @@ export class KeysService {
 
   async list(query: { limit?: number; cursor?: string }): Promise<Page<KeyRow>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.repository.list(limit, decodeCursor(query.cursor));
+    const rows = await this.repository.list(limit, decodeCursor(query.cursor, 'text'));
     return toPage(
       rows,
       limit,

@@ -3,4 +3,5 @@ export * from './argon2-phc';
 export * from './common-passwords';
 export * from './password-hasher';
 export * from './password-policy';
+export * from './password-strength';
 export * from './password-text';

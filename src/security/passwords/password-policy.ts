@@ -1,4 +1,5 @@
 import { isCommonPassword } from './common-passwords';
+import { passwordScore } from './password-strength';
 import { normalizePassword, passwordLength } from './password-text';
 
 /**
@@ -19,6 +20,11 @@ export interface PasswordPolicyOptions {
   rejectPersonal: boolean;
   /** How many previous passwords may not be reused; 0 turns the history check off. */
   historySize: number;
+  /**
+   * Lowest zxcvbn score (0–4) accepted; 0 turns the check off. Catches derivatives of common
+   * words the exact list misses: digits or symbols appended, leetspeak, repeats.
+   */
+  minScore: number;
 }
 
 /** The policy used when none is configured. */
@@ -29,10 +35,11 @@ export const DEFAULT_PASSWORD_POLICY: Readonly<PasswordPolicyOptions> = Object.f
   rejectCommon: true,
   rejectPersonal: true,
   historySize: 5,
+  minScore: 3,
 });
 
 /** Stable identifiers of the policy rules, for clients that show their own text. */
-export type PasswordRule = 'min_length' | 'max_length' | 'composition' | 'common' | 'personal' | 'reused';
+export type PasswordRule = 'min_length' | 'max_length' | 'composition' | 'common' | 'guessable' | 'personal' | 'reused';
 
 /** One rule that a password breaks, with a message that can be shown to the user as is. */
 export interface PasswordViolation {
@@ -67,6 +74,9 @@ export function resolvePasswordPolicy(options: Partial<PasswordPolicyOptions> = 
   }
   if (!Number.isInteger(maxLength) || maxLength < minLength) {
     throw new RangeError(`Password policy maxLength must be an integer ≥ minLength (${minLength}), got ${maxLength}`);
+  }
+  if (!Number.isInteger(policy.minScore) || policy.minScore < 0 || policy.minScore > 4) {
+    throw new RangeError(`Password policy minScore must be an integer from 0 to 4, got ${policy.minScore}`);
   }
   if (!Number.isInteger(historySize) || historySize < 0) {
     throw new RangeError(`Password policy historySize must be a non-negative integer, got ${historySize}`);
@@ -106,6 +116,19 @@ export function checkPassword(
     violations.push({
       rule: 'common',
       message: 'Password is too common: it appears in a list of commonly used or breached passwords.',
+    });
+  }
+  // Scored only when the exact list did not already refuse it (and within the length limits).
+  if (
+    policy.rejectCommon &&
+    policy.minScore > 0 &&
+    violations.length === 0 &&
+    passwordScore(normalized, personalTerms(context)) < policy.minScore
+  ) {
+    violations.push({
+      rule: 'guessable',
+      message:
+        'Password is too easy to guess: it is built from common words, names or patterns (digits or symbols added, letters swapped for look-alikes, repeats). Use a longer phrase of unrelated words.',
     });
   }
   if (policy.rejectPersonal && containsPersonalTerm(normalized, context)) {

@@ -57,7 +57,7 @@ export class SecurityEventsService {
     if (filter.userId) qb.andWhere('e.user_id = :userId', { userId: filter.userId });
     if (filter.from) qb.andWhere('e.occurred_at >= :from', { from: filter.from });
     if (filter.to) qb.andWhere('e.occurred_at < :to', { to: filter.to });
-    const after = decodeCursor(filter.cursor);
+    const after = decodeCursor(filter.cursor, 'time');
     if (after) qb.andWhere('(e.occurred_at, e.id) < (:k, :id)', { k: after.k, id: after.id });
     const rows = await qb
       .orderBy('e.occurred_at', 'DESC')

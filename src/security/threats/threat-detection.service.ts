@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { IpRulesService } from '../ip-rules/ip-rules.service';
-import { normalizeCidr } from '../../common/net/cidr';
+import { CidrSet, normalizeCidr } from '../../common/net/cidr';
 import { SecurityEventsService } from './security-events.service';
 import { DistinctWindow, SlidingWindow } from './sliding-window';
 import {
@@ -158,6 +158,11 @@ export class ThreatDetectionService {
   private async block(ip: string, reason: string): Promise<void> {
     const cidr = normalizeCidr(ip)?.cidr;
     if (!cidr) return;
+    // Never block a trusted proxy (that would turn away everyone behind it) or an allowed address.
+    if (new CidrSet(this.config.http.trustedProxies).has(ip) || (await this.ipRules.isAllowed(ip))) {
+      this.logger.warn(`not blocking ${ip} (${reason}): it is a trusted proxy or covered by an allow rule`);
+      return;
+    }
     const expiresAt = new Date(Date.now() + this.config.threats.blockSeconds * 1000);
     const rule = await this.ipRules.create({
       action: 'deny',

@@ -197,7 +197,7 @@ export class PortfoliosService {
   /** Portfolios the caller may see, by name. */
   async list(principal: Principal, page: { limit?: number; cursor?: string }): Promise<Page<PortfolioRow>> {
     const limit = page.limit ?? DEFAULT_PAGE_SIZE;
-    const after = decodeCursor(page.cursor);
+    const after = decodeCursor(page.cursor, 'text');
     const params: unknown[] = [limit + 1, PortfoliosService.seesAll(principal), principal.userId];
     if (after) params.push(after.k, after.id);
     const rows = await this.dataSource.query<RawPortfolio[]>(

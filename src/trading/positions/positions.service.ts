@@ -3,7 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Principal } from '../../security/auth/principal';
 import { PortfoliosService, type PortfolioRow } from '../portfolios/portfolios.service';
+import { PositionSnapshotsRepository } from './position-snapshots.repository';
+import { ReplayGate } from './replay-gate';
 import {
+  applyTrade,
+  EMPTY_POSITION,
   formatValuation,
   portfolioTotals,
   type PositionState,
@@ -52,15 +56,19 @@ export function toState(r: RawPosition): PositionState {
 /**
  * Valuation of portfolios. Without `asOf` it reads the positions maintained at ingestion and the
  * latest price of each symbol: no history is replayed, however many trades the portfolio holds.
- * With `asOf` it replays the trade history up to that moment through the pure calculator and uses
- * the prices observed up to it.
+ * With `asOf` it starts each symbol traded since from its latest snapshot before that moment and
+ * replays the few trades after it through the pure calculator, with the prices observed up to it.
  */
 @Injectable()
 export class PositionsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly portfolios: PortfoliosService,
+    private readonly snapshots: PositionSnapshotsRepository,
   ) {}
+
+  /** At most two as-of replays at once per instance, yielding every 256 trades. */
+  private readonly gate = new ReplayGate(2, 256);
 
   async forPortfolio(principal: Principal, portfolioId: string, asOf?: Date): Promise<PositionsDto> {
     const portfolio = await this.portfolios.requireAccess(principal, portfolioId);
@@ -145,7 +153,8 @@ export class PositionsService {
 
   /**
    * Positions as they stood at `at`. A symbol with no trade after `at` is exactly its maintained
-   * position; only the others are replayed from their history up to `at`.
+   * position; each other symbol starts from its latest snapshot at or before `at` and replays only
+   * the trades after it (fewer than SNAPSHOT_INTERVAL), through the replay gate.
    */
   async asOf(portfolio: PortfolioRow, at: Date, manager?: EntityManager): Promise<Map<string, PositionState>> {
     const maintained = await this.maintained(portfolio.id, manager);
@@ -155,9 +164,25 @@ export class PositionsService {
       if (state.lastExecutedAt && state.lastExecutedAt <= at) result.set(symbol, state);
       else stale.push(symbol);
     }
-    if (stale.length > 0) {
-      for (const [symbol, state] of await this.replay(portfolio, at, manager, stale)) result.set(symbol, state);
-    }
+    if (stale.length === 0) return result;
+    const snapshots = await this.snapshots.latestAtOrBefore(portfolio.id, stale, at, manager);
+    const trades = await this.snapshots.tradesAfter(
+      portfolio.id,
+      stale.map((symbol) => ({ symbol, after: snapshots.get(symbol) })),
+      at,
+      manager,
+    );
+    const options = { allowShort: portfolio.allowShort };
+    await this.gate.run(async (pause) => {
+      for (const symbol of stale) {
+        let state = snapshots.get(symbol)?.state ?? EMPTY_POSITION;
+        for (const trade of trades.get(symbol) ?? []) {
+          state = applyTrade(state, trade, options);
+          await pause(1);
+        }
+        if (state.tradeCount > 0) result.set(symbol, state);
+      }
+    });
     return result;
   }
 

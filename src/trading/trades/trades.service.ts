@@ -3,12 +3,18 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppException, type FieldError } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
-import { DEFAULT_PAGE_SIZE, decodeCursor, type Page, toPage } from '../../common/pagination/pagination';
+import { DEFAULT_PAGE_SIZE, decodeCursor, type Page, splitTimeSeq, toPage } from '../../common/pagination/pagination';
 import { AuditService } from '../../security/audit/audit.service';
 import type { Principal } from '../../security/auth/principal';
 import { type Answer, IdempotencyService } from '../idempotency/idempotency.service';
 import type { IdempotentRequest } from '../idempotency/idempotency';
 import { PortfoliosService, type PortfolioRow } from '../portfolios/portfolios.service';
+import {
+  type ExecutionPoint,
+  type PositionSnapshot,
+  PositionSnapshotsRepository,
+  SNAPSHOT_INTERVAL,
+} from '../positions/position-snapshots.repository';
 import { toState } from '../positions/positions.service';
 import { TradingEventsPublisher } from '../trading-events.publisher';
 import { TRADE_EVENT_SAMPLE, TradingEvents } from '../trading.events';
@@ -105,6 +111,7 @@ export class TradesService {
     private readonly idempotency: IdempotencyService,
     private readonly events: TradingEventsPublisher,
     private readonly audit: AuditService,
+    private readonly snapshots: PositionSnapshotsRepository,
   ) {}
 
   /** One trade: 201 with the trade, or 200 with the stored one when its externalId is a duplicate. */
@@ -197,7 +204,12 @@ export class TradesService {
       bySymbol.set(t.symbol, list);
     }
     const symbols = [...bySymbol.keys()].sort();
-    const { positions, held } = await this.computePositions(manager, portfolio, bySymbol, shape);
+    const { positions, held, snapshots, invalidated } = await this.computePositions(
+      manager,
+      portfolio,
+      bySymbol,
+      shape,
+    );
 
     let createdAt: Date | null = null;
     if (fresh.length > 0) {
@@ -209,6 +221,8 @@ export class TradesService {
         createdAt ??= at;
       }
       await this.savePositions(manager, portfolio.id, positions, seq);
+      await this.snapshots.invalidateAfter(manager, portfolio.id, invalidated);
+      await this.snapshots.insert(manager, portfolio.id, snapshots);
     }
     // One entry per request, however many trades it carried.
     await this.audit.record(manager, {
@@ -285,9 +299,20 @@ export class TradesService {
     portfolio: PortfolioRow,
     bySymbol: Map<string, NewTrade[]>,
     shape: Shape,
-  ): Promise<{ positions: Map<string, PositionState>; held: Set<string> }> {
+  ): Promise<{
+    positions: Map<string, PositionState>;
+    held: Set<string>;
+    snapshots: PositionSnapshot[];
+    invalidated: ExecutionPoint[];
+  }> {
     const result = new Map<string, PositionState>();
-    if (bySymbol.size === 0) return { positions: result, held: new Set() };
+    // Every SNAPSHOT_INTERVAL-th trade of a symbol leaves a snapshot of the state after it.
+    const snapshots: PositionSnapshot[] = [];
+    const invalidated: ExecutionPoint[] = [];
+    const snap = (symbol: string, state: PositionState, executedAt: Date, seq: bigint): void => {
+      if (state.tradeCount % SNAPSHOT_INTERVAL === 0) snapshots.push({ symbol, executedAt, seq, state });
+    };
+    if (bySymbol.size === 0) return { positions: result, held: new Set(), snapshots, invalidated };
     const rows = await manager.query<Parameters<typeof toState>[0][]>(
       `SELECT symbol, quantity, cost_basis, realised_pnl, fees, trade_count, last_executed_at
          FROM positions WHERE portfolio_id = $1 AND symbol = ANY($2::text[])`,
@@ -309,6 +334,7 @@ export class TradesService {
       for (const t of trades) {
         try {
           state = applyTrade(state, t, options);
+          snap(symbol, state, t.executedAt, t.seq);
         } catch (err) {
           if (!(err instanceof InsufficientPositionError)) throw err;
           errors.push(refusal(shape, t.index, symbol, err.held.toFixed(), t));
@@ -347,7 +373,10 @@ export class TradesService {
       ].sort(compareExecution);
       let state = EMPTY_POSITION;
       let failed = false;
-      for (const entry of merged) {
+      // Snapshots after the earliest new trade are stale: dropped, and taken again in this replay.
+      const first = merged.findIndex((e) => e.facts !== null);
+      invalidated.push({ symbol, executedAt: merged[first].executedAt, seq: merged[first].seq });
+      for (const [i, entry] of merged.entries()) {
         const facts = entry.facts ?? {
           side: entry.row!.side,
           quantity: entry.row!.quantity,
@@ -357,6 +386,7 @@ export class TradesService {
         };
         try {
           state = applyTrade(state, facts, options);
+          if (i >= first) snap(symbol, state, entry.executedAt, entry.seq);
         } catch (err) {
           if (!(err instanceof InsufficientPositionError)) throw err;
           failed = true;
@@ -383,7 +413,7 @@ export class TradesService {
         { errors },
       );
     }
-    return { positions: result, held: new Set(current.keys()) };
+    return { positions: result, held: new Set(current.keys()), snapshots, invalidated };
   }
 
   /** Creates instruments on first sight (sorted, so concurrent requests lock them in the same order). */
@@ -489,18 +519,15 @@ export class TradesService {
   ): Promise<Page<TradeDto>> {
     const portfolio = await this.portfolios.requireAccess(principal, portfolioId);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = decodeCursor(query.cursor);
+    const after = decodeCursor(query.cursor, 'time-seq');
     const params: unknown[] = [portfolio.id, limit + 1];
     const where = ['portfolio_id = $1'];
     if (query.symbol) where.push(`symbol = $${params.push(query.symbol)}`);
     if (query.from) where.push(`executed_at >= $${params.push(new Date(query.from))}`);
     if (query.to) where.push(`executed_at < $${params.push(new Date(query.to))}`);
     if (after) {
-      const [at, seq] = after.k.split('|');
-      if (!at || !seq || !/^\d{1,19}$/.test(seq) || Number.isNaN(Date.parse(at))) {
-        throw AppException.validation([{ field: 'cursor', message: 'cursor is not a cursor this API returned' }]);
-      }
-      where.push(`(executed_at, seq) < ($${params.push(new Date(at))}, $${params.push(seq)}::bigint)`);
+      const { at, seq } = splitTimeSeq(after.k);
+      where.push(`(executed_at, seq) < ($${params.push(at)}, $${params.push(seq)}::bigint)`);
     }
     const rows = await this.dataSource.query<RawTrade[]>(
       `SELECT id, portfolio_id, seq, symbol, side, quantity, price, fees, executed_at, external_id, created_by, created_at

@@ -18,6 +18,11 @@ export class User {
   @Column({ type: 'varchar', length: 254 })
   email!: string;
 
+  /** Confusable skeleton of the email (users/email.ts): look-alike addresses share it. */
+  @Index('users_email_skeleton_idx')
+  @Column({ type: 'varchar', length: 254, nullable: true, select: false })
+  emailSkeleton?: string | null;
+
   @Column({ type: 'varchar', length: 100, default: '' })
   firstName!: string;
 

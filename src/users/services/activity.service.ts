@@ -37,7 +37,7 @@ export class ActivityService {
       .getRepository(UserActivity)
       .createQueryBuilder('a')
       .where('a.user_id = :userId', { userId });
-    const after = decodeCursor(page.cursor);
+    const after = decodeCursor(page.cursor, 'time');
     if (after) qb.andWhere('(a.occurred_at, a.id) < (:k, :id)', { k: after.k, id: after.id });
     const rows = await qb
       .orderBy('a.occurred_at', 'DESC')

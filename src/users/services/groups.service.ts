@@ -66,7 +66,7 @@ export class GroupsService {
 
   async list(page: { limit?: number; cursor?: string }): Promise<Page<GroupWithCount>> {
     const limit = page.limit ?? DEFAULT_PAGE_SIZE;
-    const after = decodeCursor(page.cursor);
+    const after = decodeCursor(page.cursor, 'text');
     const rows = await this.dataSource.query<(Record<string, unknown> & { member_count: string })[]>(
       `SELECT g.*, (SELECT count(*) FROM group_members gm WHERE gm.group_id = g.id) AS member_count
          FROM groups g

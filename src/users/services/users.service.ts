@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource, type EntityManager } from 'typeorm';
+import { type DataSource, type EntityManager, QueryFailedError } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
+import { emailSkeleton as skeletonOf, normalizeEmail } from '../email';
 import { User, type UserStatus } from '../entities/user.entity';
 
 export interface NewUser {
@@ -31,7 +32,13 @@ export interface UserWithGroups {
   groupPermissions: string[];
 }
 
-export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  if (!(err instanceof QueryFailedError)) return false;
+  const driver = err.driverError as { code?: string; constraint?: string } | undefined;
+  return driver?.code === '23505' && driver.constraint === constraint;
+}
+
+export { normalizeEmail };
 
 /**
  * Users as data: creation, lookup, listing and the changes the security module decides on.
@@ -48,12 +55,24 @@ export class UsersService {
   async create(data: NewUser, manager?: EntityManager): Promise<User> {
     const repo = this.m(manager).getRepository(User);
     const email = normalizeEmail(data.email);
-    if (await repo.exists({ where: { email } })) {
-      throw new AppException(ErrorCode.EmailTaken, 'A user with this email already exists.', {
+    const taken = (): AppException =>
+      new AppException(ErrorCode.EmailTaken, 'A user with this email already exists.', {
         errors: [{ field: 'email', message: 'email is already registered' }],
       });
+    if (await repo.exists({ where: { email } })) throw taken();
+    const emailSkeleton = skeletonOf(email);
+    if (await repo.exists({ where: { emailSkeleton } })) {
+      throw new AppException(ErrorCode.EmailConfusable, 'This email looks like the email of an existing account.', {
+        errors: [{ field: 'email', message: 'email is confusable with an existing account' }],
+      });
     }
-    return repo.save(repo.create({ ...data, email }));
+    try {
+      return await repo.save(repo.create({ ...data, email, emailSkeleton }));
+    } catch (err) {
+      // Two requests for one email at once: both pass the check above, the unique index decides.
+      if (isUniqueViolation(err, 'users_email_key')) throw taken();
+      throw err;
+    }
   }
 
   findById(id: string, manager?: EntityManager): Promise<User | null> {
@@ -127,7 +146,7 @@ export class UsersService {
         { like },
       );
     }
-    const after = decodeCursor(filter.cursor);
+    const after = decodeCursor(filter.cursor, 'time');
     if (after) qb.andWhere('(u.created_at, u.id) < (:k, :id)', { k: after.k, id: after.id });
     const rows = await qb
       .orderBy('u.created_at', 'DESC')

@@ -6,6 +6,8 @@ import { ApiKeysIpRulesThreats1795870000400 } from './1795870000400-ApiKeysIpRul
 import { LockOnCredential1795870001100 } from './1795870001100-LockOnCredential';
 import { KeyedAuditChain1795870001110 } from './1795870001110-KeyedAuditChain';
 import { TradingOwnership1795870001120 } from './1795870001120-TradingOwnership';
+import { PositionSnapshots1795870001200 } from './1795870001200-PositionSnapshots';
+import { EmailSkeleton1795870001210 } from './1795870001210-EmailSkeleton';
 import { Monitoring1795870001400 } from './1795870001400-Monitoring';
 import { KeyManagement1795870001600 } from './1795870001600-KeyManagement';
 
@@ -22,6 +24,8 @@ export const migrations: Function[] = [
   LockOnCredential1795870001100,
   KeyedAuditChain1795870001110,
   TradingOwnership1795870001120,
+  PositionSnapshots1795870001200,
+  EmailSkeleton1795870001210,
   Monitoring1795870001400,
   KeyManagement1795870001600,
 ];

@@ -23,6 +23,7 @@ describe('password policy', () => {
       rejectCommon: true,
       rejectPersonal: true,
       historySize: 5,
+      minScore: 3,
     });
   });
 
@@ -42,7 +43,7 @@ describe('password policy', () => {
     });
 
     it('accepts 128 characters and rejects 129', () => {
-      expect(checkPassword('ab'.repeat(64))).toEqual([]);
+      expect(checkPassword('ab'.repeat(64), {}, { minScore: 0 })).toEqual([]);
       expect(checkPassword('ab'.repeat(64) + 'c')).toEqual([
         { rule: 'max_length', message: 'Password must be at most 128 characters.' },
       ]);
@@ -104,6 +105,17 @@ describe('password policy', () => {
 
     it('can be turned off', () => {
       expect(rules('qwerty123456', {}, { rejectCommon: false })).toEqual([]);
+    });
+
+    it('refuses derivatives of common words by zxcvbn score (PASSWORD_MIN_SCORE)', () => {
+      // Not on the exact list, but a common word with digits, symbols, leetspeak or repeats.
+      for (const derivative of ['password123456', 'P4ssw0rd123456', 'monkeymonkeymonkey', 'qwertyuiop1234']) {
+        expect({ derivative, rules: rules(derivative) }).toEqual({ derivative, rules: ['guessable'] });
+      }
+      expect(rules('password123456', {}, { minScore: 0 })).toEqual([]);
+      expect(rules('Quiet-Orchard-7-Lantern')).toEqual([]);
+      expect(rules('correct horse staple battery')).toEqual([]);
+      expect(() => checkPassword('x', {}, { minScore: 5 })).toThrow(RangeError);
     });
   });
 
