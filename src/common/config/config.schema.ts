@@ -226,6 +226,18 @@ export const envSchema = z
       .regex(/^\S+$/, 'must not contain spaces')
       .optional(),
     METRICS_ALLOW_IPS: addressList({ names: true }),
+
+    // Reporting
+    REPORTS_DIR: z.string().min(1).optional(),
+    REPORTS_RETENTION_DAYS: positiveInt.default(90),
+    REPORTS_POLL_INTERVAL_MS: positiveInt.default(2000),
+    REPORTS_TEMPLATE_TIMEOUT_MS: positiveInt.default(5000),
+    REPORTS_TEMPLATE_MEMORY_MB: positiveInt.default(64),
+    REPORTS_CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+    REPORTS_ATTACH_MAX_BYTES: positiveInt.default(5 * 1024 * 1024),
+    REPORTS_PUBLIC_URL: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL').optional(),
+    SMTP_URL: z.string().regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL').optional(),
+    MAIL_FROM: z.string().min(3).default('Bastion <bastion@localhost>'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;

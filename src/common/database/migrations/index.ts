@@ -3,6 +3,7 @@ import { AuditLog1795870000100 } from './1795870000100-AuditLog';
 import { Mfa1795870000200 } from './1795870000200-Mfa';
 import { Trading1795870000300 } from './1795870000300-Trading';
 import { ApiKeysIpRulesThreats1795870000400 } from './1795870000400-ApiKeysIpRulesThreats';
+import { Reporting1795870001500 } from './1795870001500-Reporting';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from
@@ -14,4 +15,5 @@ export const migrations: Function[] = [
   Mfa1795870000200,
   Trading1795870000300,
   ApiKeysIpRulesThreats1795870000400,
+  Reporting1795870001500,
 ];
