@@ -7,6 +7,7 @@ import { ConfigModule } from './common/config/config.module';
 import { CommonModule } from './common/common.module';
 import { DatabaseModule } from './common/database/database.module';
 import { ENTITIES } from './entities';
+import { ReportingModule } from './reporting/reporting.module';
 import { SecurityModule } from './security/security.module';
 import { SystemModule } from './system/system.module';
 import { TradingModule } from './trading/trading.module';
@@ -30,6 +31,7 @@ export class AppModule {
         UsersModule,
         SecurityModule,
         TradingModule,
+        ReportingModule,
         // Last of the application's modules: it reads every route the others declare.
         ApiModule,
         ...extraImports,

@@ -235,8 +235,14 @@ export const envSchema = z
     REPORTS_TEMPLATE_MEMORY_MB: positiveInt.default(64),
     REPORTS_CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
     REPORTS_ATTACH_MAX_BYTES: positiveInt.default(5 * 1024 * 1024),
-    REPORTS_PUBLIC_URL: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL').optional(),
-    SMTP_URL: z.string().regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL').optional(),
+    REPORTS_PUBLIC_URL: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')
+      .optional(),
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL')
+      .optional(),
     MAIL_FROM: z.string().min(3).default('Bastion <bastion@localhost>'),
   })
   .superRefine((env, ctx) => {

@@ -37,6 +37,9 @@ export enum ErrorCode {
   // 5xx
   InternalError = 'INTERNAL_ERROR',
   ServiceUnavailable = 'SERVICE_UNAVAILABLE',
+  // Reporting
+  PdfUnavailable = 'PDF_UNAVAILABLE',
+  ReportNotReady = 'REPORT_NOT_READY',
 }
 
 interface CodeInfo {
@@ -75,6 +78,8 @@ export const ERROR_CODES: Record<ErrorCode, CodeInfo> = {
   [ErrorCode.IdempotencyKeyReused]: { status: 422, title: 'Idempotency key reused' },
   [ErrorCode.InternalError]: { status: 500, title: 'Internal server error' },
   [ErrorCode.ServiceUnavailable]: { status: 503, title: 'Service unavailable' },
+  [ErrorCode.PdfUnavailable]: { status: 503, title: 'PDF rendering unavailable' },
+  [ErrorCode.ReportNotReady]: { status: 409, title: 'Report not ready' },
 };
 
 /** `VALIDATION_FAILED` → `urn:bastion:problem:validation-failed` (RFC 9457 `type`). */

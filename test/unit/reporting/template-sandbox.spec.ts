@@ -4,7 +4,11 @@ const limits = { timeoutMs: 500, memoryMb: 32 };
 
 describe('template sandbox', () => {
   it('renders with the data in scope and escapes output', async () => {
-    const html = await renderInSandbox('<p><%= title %>|<%= data.n %>|<%- "<i>" %></p>', { title: '<b>', n: 3 }, limits);
+    const html = await renderInSandbox(
+      '<p><%= title %>|<%= data.n %>|<%- "<i>" %></p>',
+      { title: '<b>', n: 3 },
+      limits,
+    );
     expect(html).toBe('<p>&lt;b&gt;|3|<i></p>');
   });
 
@@ -25,7 +29,11 @@ describe('template sandbox', () => {
 
   it('unbounded allocation fails on the memory limit', async () => {
     await expect(
-      renderInSandbox('<% const a = []; for (;;) a.push(new Array(100000).fill(a.length)); %>', {}, { timeoutMs: 20000, memoryMb: 32 }),
+      renderInSandbox(
+        '<% const a = []; for (;;) a.push(new Array(100000).fill(a.length)); %>',
+        {},
+        { timeoutMs: 20000, memoryMb: 32 },
+      ),
     ).rejects.toThrow(/memory limit|did not finish|failed/);
   });
 

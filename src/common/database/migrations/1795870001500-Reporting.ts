@@ -83,7 +83,9 @@ export class Reporting1795870001500 implements MigrationInterface {
         CONSTRAINT report_runs_progress_check CHECK (progress BETWEEN 0 AND 100),
         CONSTRAINT report_runs_version_key UNIQUE (report_key, version)
       )`);
-    await q.query(`CREATE INDEX report_runs_queue_idx ON report_runs (created_at) WHERE status IN ('queued', 'running')`);
+    await q.query(
+      `CREATE INDEX report_runs_queue_idx ON report_runs (created_at) WHERE status IN ('queued', 'running')`,
+    );
     await q.query(`CREATE INDEX report_runs_owner_idx ON report_runs (owner_id, created_at DESC, id DESC)`);
     await q.query(`CREATE INDEX report_runs_list_idx ON report_runs (created_at DESC, id DESC)`);
   }
