@@ -8,6 +8,9 @@ import { ReportRunnerService } from './runs/report-runner.service';
 import { ReportRunsRepository } from './runs/report-runs.repository';
 import { ReportsController } from './runs/reports.controller';
 import { ReportsService } from './runs/reports.service';
+import { ReportSchedulesController } from './schedules/report-schedules.controller';
+import { ReportSchedulesRepository } from './schedules/report-schedules.repository';
+import { ReportSchedulesService } from './schedules/report-schedules.service';
 import { ReportTemplatesRepository } from './templates/report-templates.repository';
 
 /**
@@ -17,7 +20,7 @@ import { ReportTemplatesRepository } from './templates/report-templates.reposito
  */
 @Module({
   imports: [ScheduleModule.forRoot(), AuditModule, TradingModule],
-  controllers: [ReportsController],
+  controllers: [ReportsController, ReportSchedulesController],
   providers: [
     ReportDataRepository,
     ReportDataService,
@@ -25,6 +28,8 @@ import { ReportTemplatesRepository } from './templates/report-templates.reposito
     ReportTemplatesRepository,
     ReportsService,
     ReportRunnerService,
+    ReportSchedulesRepository,
+    ReportSchedulesService,
   ],
   exports: [ReportsService],
 })

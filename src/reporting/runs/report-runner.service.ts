@@ -98,6 +98,10 @@ export class ReportRunnerService implements OnApplicationBootstrap, OnApplicatio
     };
   }
 
+  async ownerEmail(userId: string): Promise<string | null> {
+    return (await this.dataRepo.ownerAccess(userId))?.email ?? null;
+  }
+
   private async process(run: ReportRunRow): Promise<void> {
     this.reports.emitProgress(run);
     let finished: ReportRunRow;

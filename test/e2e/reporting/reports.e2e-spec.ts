@@ -240,7 +240,10 @@ describe('reports: built-in templates in every format, custom templates in a san
     expect(second.version).toBe(first.version + 1);
     expect(second.sha256).toBe(first.sha256);
     const list = await t.http.get(`/api/v1/reports?reportKey=${first.reportKey}`).set(bearer(root));
-    expect(list.body.items.map((r: { version: number }) => r.version)).toEqual([second.version, first.version]);
+    expect(list.body.items.slice(0, 2).map((r: { version: number }) => r.version)).toEqual([
+      second.version,
+      first.version,
+    ]);
   });
 
   it('a custom template renders only the data it is given', async () => {
