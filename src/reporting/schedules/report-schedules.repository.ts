@@ -162,4 +162,8 @@ export class ReportSchedulesRepository {
       [id, nextRunAt, at, runId],
     );
   }
+
+  async setLastRun(manager: EntityManager, id: string, runId: string): Promise<void> {
+    await manager.query(`UPDATE report_schedules SET last_run_id = $2 WHERE id = $1`, [id, runId]);
+  }
 }

@@ -178,34 +178,15 @@ export class ReportSchedulesService implements OnApplicationBootstrap {
     try {
       for (;;) {
         const now = new Date();
-        const claimed = await this.schedules.claimDue(now, async (manager, s) => {
-          const next = nextRuns(s.cron, s.timeZone, now)[0];
-          const owner = await this.runner.ownerPrincipal(s.ownerId);
-          if (!owner) {
-            await this.schedules.setStatus(manager, s.id, 'paused', 'owner_inactive', null);
-            return { schedule: s, run: null };
-          }
-          try {
-            const prepared = await this.reports.prepareRun(owner, s);
-            const run = await this.runs.insert(manager, {
-              ownerId: s.ownerId,
-              template: prepared.template.key,
-              templateName: prepared.template.name,
-              format: prepared.format,
-              parameters: prepared.parameters,
-              reportKey: prepared.reportKey,
-              asOf: prepared.asOf,
-              scheduleId: s.id,
-            });
-            await this.schedules.markRun(manager, s.id, run.id, next, now);
-            return { schedule: s, run };
-          } catch (err) {
-            // The owner lost a permission or a portfolio: skip this time, tell the owner.
-            await this.schedules.markRun(manager, s.id, null, next, now);
-            return { schedule: s, run: null, error: err instanceof AppException ? err.detail : (err as Error).message };
-          }
+        // The claim only moves next_run_at, in its own short transaction (the row is locked and
+        // skipped by other instances meanwhile): nothing else may run inside it, since the embedded
+        // engine has one connection.
+        const s = await this.schedules.claimDue(now, async (manager, due) => {
+          await this.schedules.markRun(manager, due.id, null, nextRuns(due.cron, due.timeZone, now)[0], now);
+          return due;
         });
-        if (!claimed) break;
+        if (!s) break;
+        const claimed = await this.queueScheduled(s);
         if (claimed.run) {
           this.reports.emitProgress(claimed.run);
           this.runner.kick();
@@ -220,6 +201,40 @@ export class ReportSchedulesService implements OnApplicationBootstrap {
       this.logger.error(`schedules: ${(err as Error).message}`);
     } finally {
       this.ticking = false;
+    }
+  }
+
+  /** Queues the run of a claimed schedule as its owner; pauses it when the owner is no longer active. */
+  private async queueScheduled(
+    s: ReportScheduleRow,
+  ): Promise<{ schedule: ReportScheduleRow; run: ReportRunRow | null; error?: string }> {
+    const owner = await this.runner.ownerPrincipal(s.ownerId);
+    if (!owner) {
+      await this.dataSource.transaction((manager) =>
+        this.schedules.setStatus(manager, s.id, 'paused', 'owner_inactive', null),
+      );
+      return { schedule: s, run: null };
+    }
+    try {
+      const prepared = await this.reports.prepareRun(owner, s);
+      const run = await this.dataSource.transaction(async (manager) => {
+        const inserted = await this.runs.insert(manager, {
+          ownerId: s.ownerId,
+          template: prepared.template.key,
+          templateName: prepared.template.name,
+          format: prepared.format,
+          parameters: prepared.parameters,
+          reportKey: prepared.reportKey,
+          asOf: prepared.asOf,
+          scheduleId: s.id,
+        });
+        await this.schedules.setLastRun(manager, s.id, inserted.id);
+        return inserted;
+      });
+      return { schedule: s, run };
+    } catch (err) {
+      // The owner lost a permission or a portfolio: skip this time, tell the owner.
+      return { schedule: s, run: null, error: err instanceof AppException ? err.detail : (err as Error).message };
     }
   }
 
