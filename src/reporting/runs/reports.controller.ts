@@ -110,7 +110,15 @@ export class ReportsController {
     description: 'Streams the file with its content type and a filename. Audited.',
   })
   @ApiProduces('text/html', 'text/csv', 'application/json', 'application/pdf')
-  @ApiOkResponse({ description: 'The file.' })
+  @ApiOkResponse({
+    description: 'The file.',
+    content: {
+      'text/html': { schema: { type: 'string' } },
+      'text/csv': { schema: { type: 'string' } },
+      'application/json': { schema: { type: 'object', additionalProperties: true } },
+      'application/pdf': { schema: { type: 'string', format: 'binary' } },
+    },
+  })
   @ApiProblems(404, 409)
   async download(
     @CurrentPrincipal() principal: Principal,
