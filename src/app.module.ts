@@ -10,6 +10,7 @@ import { DatabaseModule } from './common/database/database.module';
 import { MetricsRegistryModule } from './common/metrics/metrics-registry';
 import { MonitoringModule } from './monitoring/monitoring.module';
 import { ENTITIES } from './entities';
+import { ReportingModule } from './reporting/reporting.module';
 import { SecurityModule } from './security/security.module';
 import { SystemModule } from './system/system.module';
 import { TradingModule } from './trading/trading.module';
@@ -36,6 +37,7 @@ export class AppModule {
         SecurityModule,
         TradingModule,
         MonitoringModule,
+        ReportingModule,
         // Last of the application's modules: it reads every route the others declare.
         ApiModule,
         ...extraImports,

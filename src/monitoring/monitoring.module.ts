@@ -1,5 +1,4 @@
 import { Global, Module } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
 import { SecurityModule } from '../security/security.module';
 import { AlertRulesController } from './alerts/alert-rules.controller';
 import { AlertRulesRepository } from './alerts/alert-rules.repository';
@@ -26,7 +25,7 @@ import { NotificationsService } from './notifications/notifications.service';
  */
 @Global()
 @Module({
-  imports: [SecurityModule, ScheduleModule.forRoot()],
+  imports: [SecurityModule],
   controllers: [MonitoringController, AlertRulesController, AlertsController],
   providers: [
     SamplesRepository,

@@ -46,6 +46,18 @@ export interface AppConfig {
   bootstrap: { adminEmail?: string; adminPassword?: string };
   registrationMode: Env['REGISTRATION_MODE'];
   health: { heapLimitBytes: number; diskMinFreeBytes: number };
+  reports: {
+    /** Where report files are stored (DATA_DIR/reports unless REPORTS_DIR). */
+    dir: string;
+    retentionDays: number;
+    pollIntervalMs: number;
+    templateTimeoutMs: number;
+    templateMemoryMb: number;
+    chromiumPath: string;
+    attachMaxBytes: number;
+    publicUrl?: string;
+  };
+  mail: { smtpUrl?: string; from: string };
   /** API versions answered with Deprecation/Sunset/Link headers, and where their migration notes are. */
   versioning: { deprecated: DeprecatedApiVersion[]; migrationNotesUrl: string };
   /** Who may scrape /metrics: a bearer token and/or client address ranges (loopback only when neither). */
@@ -169,6 +181,17 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
     secrets,
     bootstrap: { adminEmail: env.BOOTSTRAP_ADMIN_EMAIL, adminPassword: env.BOOTSTRAP_ADMIN_PASSWORD },
     registrationMode: env.REGISTRATION_MODE,
+    reports: {
+      dir: resolve(env.REPORTS_DIR ?? join(env.DATA_DIR, 'reports')),
+      retentionDays: env.REPORTS_RETENTION_DAYS,
+      pollIntervalMs: env.REPORTS_POLL_INTERVAL_MS,
+      templateTimeoutMs: env.REPORTS_TEMPLATE_TIMEOUT_MS,
+      templateMemoryMb: env.REPORTS_TEMPLATE_MEMORY_MB,
+      chromiumPath: env.REPORTS_CHROMIUM_PATH,
+      attachMaxBytes: env.REPORTS_ATTACH_MAX_BYTES,
+      publicUrl: env.REPORTS_PUBLIC_URL,
+    },
+    mail: { smtpUrl: env.SMTP_URL, from: env.SMTP_FROM },
     health: {
       heapLimitBytes: env.HEALTH_HEAP_LIMIT_MB * 1024 * 1024,
       diskMinFreeBytes: env.HEALTH_DISK_MIN_FREE_MB * 1024 * 1024,

@@ -263,6 +263,18 @@ export const envSchema = z
     MONITORING_NOTIFY_MAX_ATTEMPTS: positiveInt.max(20).default(8),
     MONITORING_NOTIFY_RETRY_BASE_SECONDS: positiveInt.default(10),
     MONITORING_WEBHOOK_BLOCK_PRIVATE: bool.default(false),
+    // Reporting
+    REPORTS_DIR: z.string().min(1).optional(),
+    REPORTS_RETENTION_DAYS: positiveInt.default(90),
+    REPORTS_POLL_INTERVAL_MS: positiveInt.default(2000),
+    REPORTS_TEMPLATE_TIMEOUT_MS: positiveInt.default(5000),
+    REPORTS_TEMPLATE_MEMORY_MB: positiveInt.default(64),
+    REPORTS_CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+    REPORTS_ATTACH_MAX_BYTES: positiveInt.default(5 * 1024 * 1024),
+    REPORTS_PUBLIC_URL: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')
+      .optional(),
     SMTP_URL: z
       .string()
       .regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL')

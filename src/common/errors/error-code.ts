@@ -55,6 +55,9 @@ export enum ErrorCode {
   MasterKeyUnavailable = 'MASTER_KEY_UNAVAILABLE',
   // Fail well: a dependency (PostgreSQL, Redis) is unavailable; retry after Retry-After
   DependencyUnavailable = 'DEPENDENCY_UNAVAILABLE',
+  // Reporting
+  PdfUnavailable = 'PDF_UNAVAILABLE',
+  ReportNotReady = 'REPORT_NOT_READY',
 }
 
 interface CodeInfo {
@@ -105,6 +108,8 @@ export const ERROR_CODES: Record<ErrorCode, CodeInfo> = {
   [ErrorCode.KeyDeletionNotAllowed]: { status: 409, title: 'Key deletion not allowed' },
   [ErrorCode.MasterKeyUnavailable]: { status: 503, title: 'Master key unavailable' },
   [ErrorCode.DependencyUnavailable]: { status: 503, title: 'Dependency unavailable' },
+  [ErrorCode.PdfUnavailable]: { status: 503, title: 'PDF rendering unavailable' },
+  [ErrorCode.ReportNotReady]: { status: 409, title: 'Report not ready' },
 };
 
 /** `VALIDATION_FAILED` → `urn:bastion:problem:validation-failed` (RFC 9457 `type`). */

@@ -9,6 +9,7 @@ import { TradingOwnership1795870001120 } from './1795870001120-TradingOwnership'
 import { PositionSnapshots1795870001200 } from './1795870001200-PositionSnapshots';
 import { EmailSkeleton1795870001210 } from './1795870001210-EmailSkeleton';
 import { Monitoring1795870001400 } from './1795870001400-Monitoring';
+import { Reporting1795870001500 } from './1795870001500-Reporting';
 import { KeyManagement1795870001600 } from './1795870001600-KeyManagement';
 
 /**
@@ -27,5 +28,6 @@ export const migrations: Function[] = [
   PositionSnapshots1795870001200,
   EmailSkeleton1795870001210,
   Monitoring1795870001400,
+  Reporting1795870001500,
   KeyManagement1795870001600,
 ];

@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import type { AppConfig } from '../../common/config/app-config';
+import { InjectConfig } from '../../common/config/config.module';
+import { AppException } from '../../common/errors/app.exception';
+import type { Principal } from '../../security/auth/principal';
+import { isPermission } from '../../security/rbac/permissions';
+import { isRole, permissionsForRoles } from '../../security/rbac/roles';
+import { DATA_SOURCES } from '../data/data-sources';
+import { ReportDataRepository } from '../data/report-data.repository';
+import { ReportDataService } from '../data/report-data.service';
+import { CONTENT_TYPES, csvParser, renderBuiltinHtml, renderJson, renderPdf, writeChunks } from '../render/renderers';
+import { renderInSandbox } from '../templates/template-sandbox';
+import { type ReportRunRow, ReportRunsRepository } from './report-runs.repository';
+import { ReportsService } from './reports.service';
+
+/** Called when a scheduled run finished (completed or failed): delivery lives in the schedules. */
+export type RunFinishedHook = (run: ReportRunRow) => Promise<void>;
+
+/**
+ * Works the report queue: claims runs one at a time (FOR UPDATE SKIP LOCKED, shared by every
+ * instance), computes the data as the run's owner with their *current* permissions, renders and
+ * stores the file (size, SHA-256), and reports progress. Also deletes files past retention.
+ */
+@Injectable()
+export class ReportRunnerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('ReportRunner');
+  private readonly instanceId = randomUUID();
+  private busy = false;
+  private stopped = false;
+  private onFinished: RunFinishedHook | null = null;
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly runs: ReportRunsRepository,
+    private readonly reports: ReportsService,
+    private readonly data: ReportDataService,
+    private readonly dataRepo: ReportDataRepository,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  setFinishedHook(hook: RunFinishedHook): void {
+    this.onFinished = hook;
+  }
+
+  onApplicationBootstrap(): void {
+    mkdirSync(this.config.reports.dir, { recursive: true });
+    this.scheduler.addInterval(
+      'reports.queue',
+      setInterval(() => void this.drain(), this.config.reports.pollIntervalMs),
+    );
+    this.scheduler.addInterval(
+      'reports.retention',
+      setInterval(() => void this.purge(), 3_600_000),
+    );
+    setImmediate(() => void this.drain());
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+  }
+
+  /** Wakes the worker now (after a run was queued on this instance). */
+  kick(): void {
+    setImmediate(() => void this.drain());
+  }
+
+  /** Claims and runs queued runs until none is left. */
+  async drain(): Promise<void> {
+    if (this.busy || this.stopped) return;
+    this.busy = true;
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        const run = await this.runs.claimNext(this.instanceId);
+        if (!run) return;
+        await this.process(run);
+      }
+    } catch (err) {
+      if (!this.stopped) this.logger.error(`report queue: ${(err as Error).message}`);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** The owner as a principal with their current roles and groups; null unless active. */
+  async ownerPrincipal(userId: string): Promise<Principal | null> {
+    const owner = await this.dataRepo.ownerAccess(userId);
+    if (!owner || owner.status !== 'active') return null;
+    const roles = owner.roles.filter(isRole);
+    return {
+      userId,
+      email: owner.email,
+      roles,
+      permissions: permissionsForRoles(roles, owner.groupPermissions.filter(isPermission)),
+    };
+  }
+
+  async ownerEmail(userId: string): Promise<string | null> {
+    return (await this.dataRepo.ownerAccess(userId))?.email ?? null;
+  }
+
+  private async process(run: ReportRunRow): Promise<void> {
+    this.reports.emitProgress(run);
+    let finished: ReportRunRow;
+    try {
+      const principal = await this.ownerPrincipal(run.ownerId);
+      if (!principal) throw new Error('The owner of this report is not active.');
+      const template = await this.reports.resolveTemplate(run.template);
+      this.data.requireReadable(principal, template.dataSource);
+      const spec = DATA_SOURCES[template.dataSource];
+      const path = this.reports.filePath(run);
+      let written: { size: number; sha256: string };
+      let rowCount: number | null = null;
+
+      if (run.format === 'csv' && template.dataSource === 'trades') {
+        // Streamed page by page: memory stays flat however many trades there are.
+        const books = (await this.data.books(principal, run.parameters)).map((b) => b.id);
+        const range = ReportDataService.range(run.parameters, run.asOf);
+        const total = await this.dataRepo.countTrades(books, range);
+        const pages = this.data.tradePages(books, range);
+        let done = 0;
+        let lastProgress = 0;
+        rowCount = 0;
+        const runs = this.runs;
+        const reports = this.reports;
+        written = await writeChunks(
+          path,
+          (async function* () {
+            yield csvParser(spec).parse([]).split('\n')[0] + '\n';
+            const parser = csvParser(spec, false);
+            for await (const page of pages) {
+              yield parser.parse(page) + '\n';
+              done += page.length;
+              rowCount = done;
+              const progress = total === 0 ? 90 : Math.min(90, 10 + Math.floor((done / total) * 80));
+              if (progress >= lastProgress + 10) {
+                lastProgress = progress;
+                await runs.progress(run.id, progress);
+                reports.emitProgress({ ...run, progress });
+              }
+            }
+          })(),
+        );
+      } else {
+        const data = await this.data.build(principal, template.dataSource, run.parameters, run.asOf);
+        rowCount = data.tables[spec.csvTable].length;
+        await this.runs.progress(run.id, 50);
+        this.reports.emitProgress({ ...run, progress: 50 });
+        let content: string | Buffer;
+        if (run.format === 'json') content = renderJson(data);
+        else if (run.format === 'csv') {
+          const rows = data.tables[spec.csvTable];
+          content = rows.length ? csvParser(spec).parse(rows) + '\n' : csvParser(spec).parse([]).split('\n')[0] + '\n';
+        } else {
+          const html = template.body
+            ? await renderInSandbox(template.body, data, {
+                timeoutMs: this.config.reports.templateTimeoutMs,
+                memoryMb: this.config.reports.templateMemoryMb,
+              })
+            : renderBuiltinHtml(spec, data);
+          content = run.format === 'pdf' ? await renderPdf(html, this.config.reports.chromiumPath) : html;
+        }
+        written = await writeChunks(path, [content]);
+      }
+      const stamp = run.asOf
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z');
+      const slug = run.templateName
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, '');
+      finished = await this.runs.complete(run.id, {
+        fileName: `${slug}-v${run.version}-${stamp}.${run.format}`,
+        contentType: CONTENT_TYPES[run.format],
+        size: written.size,
+        sha256: written.sha256,
+        rowCount,
+      });
+    } catch (err) {
+      const message =
+        err instanceof AppException ? err.detail : err instanceof Error ? err.message : 'The report failed.';
+      if (!(err instanceof AppException)) this.logger.warn(`report ${run.id} failed: ${message}`);
+      rmSync(this.reports.filePath(run), { force: true });
+      finished = await this.runs.fail(run.id, message.slice(0, 1000));
+    }
+    this.reports.emitProgress(finished);
+    if (finished.scheduleId && this.onFinished) {
+      try {
+        await this.onFinished(finished);
+      } catch (err) {
+        this.logger.error(`delivery of report ${run.id} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Deletes runs and files older than REPORTS_RETENTION_DAYS. */
+  async purge(): Promise<number> {
+    const before = new Date(Date.now() - this.config.reports.retentionDays * 86_400_000);
+    const old = await this.runs.expired(before, 1000);
+    for (const run of old) {
+      rmSync(this.reports.filePath(run), { force: true });
+      await this.runs.delete(run.id);
+    }
+    return old.length;
+  }
+}

@@ -1,0 +1,305 @@
+import { readFileSync } from 'node:fs';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createTransport } from 'nodemailer';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../../common/config/app-config';
+import { InjectConfig } from '../../common/config/config.module';
+import { AppException, type FieldError } from '../../common/errors/app.exception';
+import { AuditService } from '../../security/audit/audit.service';
+import type { Principal } from '../../security/auth/principal';
+import { ReportRunnerService } from '../runs/report-runner.service';
+import { type ReportRunRow, ReportRunsRepository } from '../runs/report-runs.repository';
+import { ReportsService } from '../runs/reports.service';
+import { type Recipients, type ReportScheduleRow, ReportSchedulesRepository } from './report-schedules.repository';
+import { cronError, cronFor, type Frequency, FREQUENCIES, isTimeZone, nextRuns } from './schedule-times';
+
+export interface ScheduleInput {
+  name: string;
+  template: string;
+  format: string;
+  parameters?: Record<string, unknown>;
+  frequency: string;
+  time?: string;
+  cron?: string;
+  timeZone?: string;
+  recipients?: Partial<Recipients>;
+  skipEmpty?: boolean;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Report schedules: due schedules are claimed through PostgreSQL (each runs once across
+ * instances; one missed while every instance was down runs once, at the next tick), run as their
+ * owner with the owner's current permissions (an owner who is no longer active pauses them), and
+ * delivered by email (attachment, or a link above REPORTS_ATTACH_MAX_BYTES) and webhook.
+ */
+@Injectable()
+export class ReportSchedulesService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('ReportSchedules');
+  private ticking = false;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly schedules: ReportSchedulesRepository,
+    private readonly runs: ReportRunsRepository,
+    private readonly reports: ReportsService,
+    private readonly runner: ReportRunnerService,
+    private readonly audit: AuditService,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.runner.setFinishedHook((run) => this.deliver(run));
+    this.scheduler.addInterval(
+      'reports.schedules',
+      setInterval(() => void this.tick(), this.config.reports.pollIntervalMs),
+    );
+    setImmediate(() => void this.tick());
+  }
+
+  async create(principal: Principal, input: ScheduleInput): Promise<ReportScheduleRow> {
+    const errors: FieldError[] = [];
+    const tz = input.timeZone ?? 'UTC';
+    if (!isTimeZone(tz))
+      errors.push({ field: 'timeZone', message: 'timeZone must be an IANA time zone, e.g. Europe/London' });
+    let cron = '';
+    if (!(FREQUENCIES as string[]).includes(input.frequency)) {
+      errors.push({ field: 'frequency', message: `frequency must be one of ${FREQUENCIES.join(', ')}` });
+    } else if (input.frequency === 'cron') {
+      const problem = input.cron ? cronError(input.cron, tz) : 'cron is required with frequency cron';
+      if (problem) errors.push({ field: 'cron', message: problem });
+      else cron = input.cron!;
+    } else {
+      try {
+        cron = cronFor(input.frequency as Exclude<Frequency, 'cron'>, input.time ?? '06:00');
+      } catch (e) {
+        errors.push({ field: 'time', message: (e as Error).message });
+      }
+    }
+    const recipients: Recipients = {
+      emails: input.recipients?.emails ?? [],
+      webhooks: input.recipients?.webhooks ?? [],
+    };
+    recipients.emails.forEach((e, i) => {
+      if (typeof e !== 'string' || !EMAIL.test(e))
+        errors.push({ field: `recipients.emails.${i}`, message: 'not an email address' });
+    });
+    recipients.webhooks.forEach((u, i) => {
+      if (typeof u !== 'string' || !/^https?:\/\/\S+$/.test(u)) {
+        errors.push({ field: `recipients.webhooks.${i}`, message: 'webhooks must be http(s) URLs' });
+      }
+    });
+    if (errors.length) throw AppException.validation(errors);
+    // The same checks as a run now: template, format, parameters, permissions.
+    const prepared = await this.reports.prepareRun(principal, input);
+    const saved = await this.dataSource.transaction(async (manager) => {
+      const row = await this.schedules.insert(manager, {
+        ownerId: principal.userId,
+        name: input.name,
+        template: prepared.template.key,
+        format: prepared.format,
+        parameters: prepared.parameters,
+        frequency: input.frequency as Frequency,
+        cron,
+        timeZone: tz,
+        recipients,
+        skipEmpty: input.skipEmpty ?? false,
+        nextRunAt: nextRuns(cron, tz, new Date())[0],
+      });
+      await this.audit.record(manager, {
+        action: 'report_schedule.created',
+        targetType: 'report_schedule',
+        targetId: row.id,
+        details: { name: row.name, template: row.template, format: row.format, cron, timeZone: tz },
+      });
+      return row;
+    });
+    return saved;
+  }
+
+  async get(principal: Principal, id: string): Promise<ReportScheduleRow> {
+    const s = UUID.test(id) ? await this.schedules.find(id) : null;
+    if (!s || s.ownerId !== principal.userId) throw AppException.notFound('report schedule');
+    return s;
+  }
+
+  list(principal: Principal): Promise<ReportScheduleRow[]> {
+    return this.schedules.listOwned(principal.userId);
+  }
+
+  nextRunTimes(s: ReportScheduleRow, count = 5): string[] {
+    if (s.status !== 'active') return [];
+    return nextRuns(s.cron, s.timeZone, new Date(), count).map((d) => d.toISOString());
+  }
+
+  async setStatus(principal: Principal, id: string, status: 'active' | 'paused'): Promise<ReportScheduleRow> {
+    const s = await this.get(principal, id);
+    return this.dataSource.transaction(async (manager) => {
+      const next = status === 'active' ? nextRuns(s.cron, s.timeZone, new Date())[0] : null;
+      const row = await this.schedules.setStatus(manager, s.id, status, null, next);
+      await this.audit.record(manager, {
+        action: status === 'active' ? 'report_schedule.resumed' : 'report_schedule.paused',
+        targetType: 'report_schedule',
+        targetId: s.id,
+      });
+      return row;
+    });
+  }
+
+  async remove(principal: Principal, id: string): Promise<void> {
+    const s = await this.get(principal, id);
+    await this.dataSource.transaction(async (manager) => {
+      await this.schedules.delete(manager, s.id);
+      await this.audit.record(manager, {
+        action: 'report_schedule.deleted',
+        targetType: 'report_schedule',
+        targetId: s.id,
+      });
+    });
+  }
+
+  /** "Run now": a run of the schedule at once, delivered like a scheduled one. */
+  async runNow(principal: Principal, id: string): Promise<ReportRunRow> {
+    const s = await this.get(principal, id);
+    const run = await this.reports.createRun(principal, s, s.id);
+    this.runner.kick();
+    return run;
+  }
+
+  /** Claims due schedules one by one and queues their runs. */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      for (;;) {
+        const now = new Date();
+        // The claim only moves next_run_at, in its own short transaction (the row is locked and
+        // skipped by other instances meanwhile): nothing else may run inside it, since the embedded
+        // engine has one connection.
+        const s = await this.schedules.claimDue(now, async (manager, due) => {
+          await this.schedules.markRun(manager, due.id, null, nextRuns(due.cron, due.timeZone, now)[0], now);
+          return due;
+        });
+        if (!s) break;
+        const claimed = await this.queueScheduled(s);
+        if (claimed.run) {
+          this.reports.emitProgress(claimed.run);
+          this.runner.kick();
+        } else if ('error' in claimed && claimed.error) {
+          await this.notifyOwner(
+            claimed.schedule,
+            `The scheduled report "${claimed.schedule.name}" could not run: ${claimed.error}`,
+          );
+        }
+      }
+    } catch (err) {
+      this.logger.error(`schedules: ${(err as Error).message}`);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Queues the run of a claimed schedule as its owner; pauses it when the owner is no longer active. */
+  private async queueScheduled(
+    s: ReportScheduleRow,
+  ): Promise<{ schedule: ReportScheduleRow; run: ReportRunRow | null; error?: string }> {
+    const owner = await this.runner.ownerPrincipal(s.ownerId);
+    if (!owner) {
+      await this.dataSource.transaction((manager) =>
+        this.schedules.setStatus(manager, s.id, 'paused', 'owner_inactive', null),
+      );
+      return { schedule: s, run: null };
+    }
+    try {
+      const prepared = await this.reports.prepareRun(owner, s);
+      const run = await this.dataSource.transaction(async (manager) => {
+        const inserted = await this.runs.insert(manager, {
+          ownerId: s.ownerId,
+          template: prepared.template.key,
+          templateName: prepared.template.name,
+          format: prepared.format,
+          parameters: prepared.parameters,
+          reportKey: prepared.reportKey,
+          asOf: prepared.asOf,
+          scheduleId: s.id,
+        });
+        await this.schedules.setLastRun(manager, s.id, inserted.id);
+        return inserted;
+      });
+      return { schedule: s, run };
+    } catch (err) {
+      // The owner lost a permission or a portfolio: skip this time, tell the owner.
+      return { schedule: s, run: null, error: err instanceof AppException ? err.detail : (err as Error).message };
+    }
+  }
+
+  private mailer() {
+    return this.config.mail.smtpUrl ? createTransport(this.config.mail.smtpUrl) : null;
+  }
+
+  private async notifyOwner(s: ReportScheduleRow, text: string): Promise<void> {
+    const owner = await this.runner.ownerEmail(s.ownerId);
+    const mailer = this.mailer();
+    if (!owner || !mailer) return;
+    await mailer.sendMail({ from: this.config.mail.from, to: owner, subject: `Report failed: ${s.name}`, text });
+  }
+
+  /** Delivers a finished scheduled run: email and webhooks, or a failure notice to the owner. */
+  async deliver(run: ReportRunRow): Promise<void> {
+    const s = run.scheduleId ? await this.schedules.find(run.scheduleId) : null;
+    if (!s) return;
+    if (run.status === 'failed') {
+      await this.notifyOwner(s, `The scheduled report "${s.name}" failed: ${run.error ?? 'unknown error'}`);
+      return;
+    }
+    if (s.skipEmpty && run.rowCount === 0) return;
+    const link = `${this.config.reports.publicUrl ?? ''}/api/v1/reports/${run.id}/download`;
+    const attach = (run.size ?? 0) <= this.config.reports.attachMaxBytes;
+    const mailer = this.mailer();
+    if (mailer && s.recipients.emails.length) {
+      await mailer.sendMail({
+        from: this.config.mail.from,
+        to: s.recipients.emails,
+        subject: `Report: ${s.name} (${run.asOf.toISOString()})`,
+        text: attach
+          ? `The report "${s.name}" is attached (${run.size} bytes, SHA-256 ${run.sha256}).`
+          : `The report "${s.name}" is ${run.size} bytes; download it at ${link} (SHA-256 ${run.sha256}).`,
+        attachments: attach
+          ? [
+              {
+                filename: run.fileName!,
+                content: readFileSync(this.reports.filePath(run)),
+                contentType: run.contentType!,
+              },
+            ]
+          : [],
+      });
+    }
+    for (const url of s.recipients.webhooks) {
+      try {
+        await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            event: 'report.completed',
+            scheduleId: s.id,
+            reportId: run.id,
+            fileName: run.fileName,
+            contentType: run.contentType,
+            size: run.size,
+            sha256: run.sha256,
+            downloadUrl: link,
+          }),
+          signal: AbortSignal.timeout(10_000),
+        });
+      } catch (err) {
+        this.logger.warn(`webhook for schedule ${s.id} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+}
