@@ -19,6 +19,7 @@ const INTERVAL_NAME = 'monitoring.tick';
 export class MonitoringScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(MonitoringScheduler.name);
   private running = false;
+  private stopped = false;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -36,12 +37,13 @@ export class MonitoringScheduler implements OnApplicationBootstrap, OnApplicatio
   }
 
   onApplicationShutdown(): void {
+    this.stopped = true;
     if (this.registry.doesExist('interval', INTERVAL_NAME)) this.registry.deleteInterval(INTERVAL_NAME);
   }
 
   /** One tick; returns whether this instance evaluated the rules (claimed the slot). */
   async tick(now = new Date()): Promise<boolean> {
-    if (this.running) return false;
+    if (this.running || this.stopped) return false;
     this.running = true;
     try {
       await this.step('collect', () => this.metrics.collect(now));

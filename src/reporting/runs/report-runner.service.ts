@@ -46,7 +46,6 @@ export class ReportRunnerService implements OnApplicationBootstrap, OnApplicatio
   }
 
   onApplicationBootstrap(): void {
-    mkdirSync(this.config.reports.dir, { recursive: true });
     this.scheduler.addInterval(
       'reports.queue',
       setInterval(() => void this.drain(), this.config.reports.pollIntervalMs),
@@ -112,6 +111,8 @@ export class ReportRunnerService implements OnApplicationBootstrap, OnApplicatio
       this.data.requireReadable(principal, template.dataSource);
       const spec = DATA_SOURCES[template.dataSource];
       const path = this.reports.filePath(run);
+      // Created when first used: a cluster instance that writes no report needs no data directory.
+      mkdirSync(this.config.reports.dir, { recursive: true });
       let written: { size: number; sha256: string };
       let rowCount: number | null = null;
 

@@ -212,7 +212,7 @@ describe('live gateway (Socket.IO /live)', () => {
       const key = await t.http
         .post('/api/v1/api-keys')
         .set(bearer(owner.tokens))
-        .send({ name: 'feed', scopes: ['portfolios:read', 'trades:read'] });
+        .send({ name: 'feed', scopes: ['portfolios:read', 'trades:read'], password: owner.password });
       expect(key.status).toBe(201);
       const s = await open({ apiKey: key.body.secret as string });
       expect(await emitAck<Ack>(s, 'subscribe', { channel: 'prices' })).toMatchObject({ ok: true });
@@ -225,7 +225,8 @@ describe('live gateway (Socket.IO /live)', () => {
       expect(suspended.status).toBe(200);
       const gone = await disconnected(s, since);
       expect(gone.ms).toBeLessThan(1_000);
-      expect(await closing).toMatchObject({ reason: 'user_inactive' });
+      // Suspension revokes the owner's keys for good, so the key itself has ended.
+      expect(await closing).toMatchObject({ reason: 'api_key_revoked' });
       expect((await refusal(t, { apiKey: key.body.secret as string })).data?.code).toBe('UNAUTHENTICATED');
     });
 

@@ -468,7 +468,8 @@ describe('Audit log', () => {
         const res = await t.http.get('/api/v1/audit-events').query(query).set(auth());
         expect({ query, status: res.status }).toEqual({ query, status: 400 });
         expect(res.headers['content-type']).toMatch(PROBLEM);
-        expect(res.body.code).toBe('VALIDATION_FAILED');
+        // A cursor this API did not make has its own code (the one decoder of every list).
+        expect(res.body.code).toBe(field === 'cursor' ? 'INVALID_CURSOR' : 'VALIDATION_FAILED');
         expect((res.body.errors as { field: string }[]).map((e) => e.field)).toContain(field);
       }
     });

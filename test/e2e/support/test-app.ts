@@ -54,14 +54,22 @@ export async function startTestApp(
     RATE_LIMIT_USER_PER_MINUTE: '1000000',
     // Specs running at once (and CI runs) share one Redis: counters of their own unless told.
     REDIS_KEY_PREFIX: `bastion-test-${randomBytes(6).toString('hex')}:`,
+    // Monitoring specs drive ticks themselves; no spec waits for the schedule.
+    MONITORING_INTERVAL_SECONDS: '3600',
     REDIS_URL: process.env.REDIS_URL,
     ...env,
   });
-  // Fresh secrets per app, unless given: instances of one system (shareDatabaseOf) must share them.
+  // Fresh secrets per app, unless given. Instances of one system (shareDatabaseOf) share the first
+  // one's, as a deployment's instances share JWT_SECRET and MASTER_KEY.
+  const sibling = options.shareDatabaseOf?.config.secrets;
   const config: AppConfig = buildConfig(parsed, {
-    jwtSecret: parsed.JWT_SECRET ? Buffer.from(parsed.JWT_SECRET, 'base64url') : randomBytes(32),
+    jwtSecret: parsed.JWT_SECRET
+      ? Buffer.from(parsed.JWT_SECRET, 'base64url')
+      : (sibling?.jwtSecret ?? randomBytes(32)),
     // A spec may choose its master keys (key management's master-key rotation); random otherwise.
-    masterKey: parsed.MASTER_KEY ? Buffer.from(parsed.MASTER_KEY, 'base64url') : randomBytes(32),
+    masterKey: parsed.MASTER_KEY
+      ? Buffer.from(parsed.MASTER_KEY, 'base64url')
+      : (sibling?.masterKey ?? randomBytes(32)),
     previousMasterKeys: parsed.MASTER_KEY_PREVIOUS.map((v) => Buffer.from(v, 'base64url')),
     source: 'provided',
   });

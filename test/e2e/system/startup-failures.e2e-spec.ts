@@ -1,3 +1,4 @@
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -175,6 +176,7 @@ const describeCluster = process.env.DATABASE_URL || postgresBinDir() ? describe 
 
 describeCluster('cluster mode from an empty folder', () => {
   let pg: OwnPostgres | undefined;
+  let db: TestDatabase | undefined;
   let child: ChildProcess | undefined;
   const cwd = mkdtempSync(join(tmpdir(), 'bastion-empty-'));
 
@@ -185,11 +187,15 @@ describeCluster('cluster mode from an empty folder', () => {
       await exited;
     }
     pg?.destroy();
+    await db?.drop();
     rmSync(cwd, { recursive: true, force: true });
   });
 
   it('starts, is ready and writes no data directory when nothing uses it', async () => {
-    let url = process.env.DATABASE_URL;
+    // A fresh database of its own on the server (never DATABASE_URL's own database, which other
+    // runs may have filled with key material wrapped under another master key).
+    db = process.env.DATABASE_URL ? await createTestDatabase() : undefined;
+    let url = db?.url;
     if (!url) {
       pg = await startOwnPostgres();
       url = pg.url;
