@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
  * An independent TOTP (RFC 6238 over RFC 4226) written with node:crypto only, so specs check the
  * app's implementation against the standard rather than against itself.
  */
-function base32Bytes(text: string): Buffer {
+export function base32Bytes(text: string): Buffer {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   let bits = '';
   for (const char of text.replace(/=+$/, '')) {
@@ -17,7 +17,7 @@ function base32Bytes(text: string): Buffer {
   return Buffer.from(bytes);
 }
 
-function hotp(key: Buffer, counter: number): string {
+export function hotp(key: Buffer, counter: number): string {
   const message = Buffer.alloc(8);
   message.writeBigUInt64BE(BigInt(counter));
   const mac = createHmac('sha1', key).update(message).digest();
