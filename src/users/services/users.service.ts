@@ -4,7 +4,7 @@ import { type DataSource, type EntityManager, QueryFailedError } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
-import { emailSkeleton as skeletonOf, normalizeEmail } from '../email';
+import { emailSkeleton as skeletonOf, normalizeEmail } from '../../common/text/email';
 import { User, type UserStatus } from '../entities/user.entity';
 
 export interface NewUser {

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { emailSkeleton } from '../../../users/email';
+import { emailSkeleton } from '../../text/email';
 
 /**
  * `users.email_skeleton`: the confusable skeleton of the email (see users/email.ts), indexed, so

@@ -1,4 +1,4 @@
-import { emailSkeleton, normalizeEmail } from '../../../src/users/email';
+import { emailSkeleton, normalizeEmail } from '../../../../src/common/text/email';
 
 describe('email normalisation and confusable skeletons', () => {
   it('normalises with NFKC and lower case', () => {
