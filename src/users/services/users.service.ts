@@ -61,7 +61,10 @@ export class UsersService {
       });
     if (await repo.exists({ where: { email } })) throw taken();
     const emailSkeleton = skeletonOf(email);
-    if (await repo.exists({ where: { emailSkeleton } })) {
+    const lookalike = await repo.findOne({ where: { emailSkeleton }, select: { id: true, email: true } });
+    // The same address committed by a concurrent request since the check above is taken, not confusable.
+    if (lookalike?.email === email) throw taken();
+    if (lookalike) {
       throw new AppException(ErrorCode.EmailConfusable, 'This email looks like the email of an existing account.', {
         errors: [{ field: 'email', message: 'email is confusable with an existing account' }],
       });

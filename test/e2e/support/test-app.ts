@@ -56,6 +56,8 @@ export async function startTestApp(
     REDIS_KEY_PREFIX: `bastion-test-${randomBytes(6).toString('hex')}:`,
     // Monitoring specs drive ticks themselves; no spec waits for the schedule.
     MONITORING_INTERVAL_SECONDS: '3600',
+    // The heap check measures this process: a Jest worker that has hosted many apps, not a server.
+    HEALTH_HEAP_LIMIT_MB: '16384',
     REDIS_URL: process.env.REDIS_URL,
     ...env,
   });

@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { emailSkeleton } from '../../text/email';
 
 /**
- * `users.email_skeleton`: the confusable skeleton of the email (see users/email.ts), indexed, so
+ * `users.email_skeleton`: the confusable skeleton of the email (see common/text/email.ts), indexed, so
  * registration can refuse an address that looks like an existing account's. Existing users get
  * theirs computed here, by the same function the application uses.
  */
