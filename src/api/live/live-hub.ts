@@ -58,6 +58,9 @@ export class LiveHub {
   private readonly logger = new Logger('LiveGateway');
   private nsp?: LiveNamespace;
 
+  /** Set once shutdown begins: events emitted later (a report run finishing) go nowhere. */
+  private stopped = false;
+
   constructor(private readonly meter: LiveMeter) {}
 
   attach(nsp: LiveNamespace): void {
@@ -75,7 +78,8 @@ export class LiveHub {
     event: E,
     payload: Parameters<ServerToClientEvents[E]>[0],
   ): void {
-    if (!this.nsp) return;
+    // After shutdown the Redis adapter's clients are closing: a publish would be rejected unhandled.
+    if (!this.nsp || this.stopped) return;
     // socket.io's typed emit cannot take a generic event name: the signature above keeps the pairing typed.
     const target = this.nsp.to(room);
     (target.emit as (this: typeof target, e: string, p: unknown) => boolean).call(target, event, payload);
@@ -132,6 +136,7 @@ export class LiveHub {
 
   /** Tells every socket of this instance to reconnect elsewhere, then closes them (graceful shutdown). */
   async shutdown(graceMs: number): Promise<void> {
+    this.stopped = true;
     const sockets = this.localSockets();
     if (!this.nsp || sockets.length === 0) return;
     for (const socket of sockets) {
