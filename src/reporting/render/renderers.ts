@@ -93,8 +93,9 @@ export async function writeChunks(
   const out = createWriteStream(path, { flags: 'w', mode: 0o640 });
   let size = 0;
   try {
-    for await (const chunk of chunks) {
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    for await (const chunk of chunks as AsyncIterable<string | Buffer>) {
+      const piece: string | Buffer = chunk;
+      const buf: Buffer = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
       if (buf.length === 0) continue;
       hash.update(buf);
       size += buf.length;
