@@ -39,6 +39,8 @@ async function main(): Promise<void> {
     await runtime.stop().catch(() => undefined);
     throw err;
   }
+  // Before anything else can answer: a SIGTERM right after the first ready probe must drain, not kill.
+  installShutdown(app, runtime, config, logger);
   const url = await app.getUrl();
   logger.log(
     `listening on ${url} in ${config.mode} mode (ready in ${Date.now() - startedAt} ms); API docs at ${url}/docs`,
@@ -46,7 +48,6 @@ async function main(): Promise<void> {
   // After the log line above has been written (pino writes asynchronously), never before listening.
   await new Promise((resolve) => setTimeout(resolve, 100));
   app.get(BootstrapAdminService, { strict: false }).announce(url);
-  installShutdown(app, runtime, config, logger);
 }
 
 /**
