@@ -116,9 +116,20 @@ export interface AlertFilter {
 }
 
 /** Alerts (`alerts`) and silences (`alert_silences`). */
+/** Advisory-lock key of alert evaluation (one evaluation at a time across instances). */
+const EVALUATION_LOCK = 7_314_001_400;
+
 @Injectable()
 export class AlertsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** One evaluation at a time across instances: a transaction-scoped advisory lock, false if held. */
+  async tryEvaluationLock(manager: EntityManager): Promise<boolean> {
+    const [lock] = await manager.query<{ ok: boolean }[]>(`SELECT pg_try_advisory_xact_lock($1) AS ok`, [
+      EVALUATION_LOCK,
+    ]);
+    return lock?.ok === true;
+  }
 
   /** Open alerts (not resolved) of the given rules, locked for the evaluation's transaction. */
   async openForRules(m: EntityManager, ruleIds: string[]): Promise<Alert[]> {

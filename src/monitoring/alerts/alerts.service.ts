@@ -18,7 +18,6 @@ import { type AlertRule, AlertRulesRepository } from './alert-rules.repository';
 import { type Alert, AlertsRepository, type Silence } from './alerts.repository';
 
 /** Key of the advisory lock that makes one evaluation run at a time across instances. */
-const EVALUATION_LOCK = 7_314_001_400;
 
 export interface EvaluationResult {
   rules: number;
@@ -62,8 +61,7 @@ export class AlertsService {
     const samples = await this.metrics.latestStored(now);
     const changed: Alert[] = [];
     const result = await this.dataSource.transaction(async (m) => {
-      const [lock] = await m.query<{ ok: boolean }[]>(`SELECT pg_try_advisory_xact_lock($1) AS ok`, [EVALUATION_LOCK]);
-      if (!lock?.ok) return null;
+      if (!(await this.alerts.tryEvaluationLock(m))) return null;
       const open = await this.alerts.openForRules(
         m,
         rules.map((r) => r.id),
