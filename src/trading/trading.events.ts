@@ -14,6 +14,8 @@ export const TradingEvents = {
   PriceUpdated: 'price.updated',
   /** A portfolio's valuation changed: new trades, or a new latest price for a symbol it holds. */
   PortfolioRevalued: 'portfolio.revalued',
+  /** A portfolio was renamed, re-described, given another base currency, or archived. */
+  PortfolioUpdated: 'portfolio.updated',
 } as const;
 
 export type TradingEventName = (typeof TradingEvents)[keyof typeof TradingEvents];
@@ -64,8 +66,18 @@ export interface PortfolioRevaluedEvent {
   at: string;
 }
 
+export interface PortfolioUpdatedEvent {
+  portfolioId: string;
+  ownerId: string;
+  change: 'updated' | 'archived';
+  /** The fields that changed (`archivedAt` for an archive). */
+  fields: string[];
+  at: string;
+}
+
 export interface TradingEventPayloads {
   [TradingEvents.TradeCreated]: TradeCreatedEvent;
   [TradingEvents.PriceUpdated]: PriceUpdatedEvent;
   [TradingEvents.PortfolioRevalued]: PortfolioRevaluedEvent;
+  [TradingEvents.PortfolioUpdated]: PortfolioUpdatedEvent;
 }

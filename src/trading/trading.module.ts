@@ -15,7 +15,9 @@ import { PortfoliosService } from './portfolios/portfolios.service';
 import { PositionSnapshotsRepository } from './positions/position-snapshots.repository';
 import { PositionsService } from './positions/positions.service';
 import { PricesController } from './prices/prices.controller';
+import { PricesRepository } from './prices/prices.repository';
 import { PricesService } from './prices/prices.service';
+import { PortfoliosRepository } from './portfolios/portfolios.repository';
 import { TradesController } from './trades/trades.controller';
 import { TradesService } from './trades/trades.service';
 import { TradingEventsPublisher } from './trading-events.publisher';
@@ -39,6 +41,8 @@ import { TradingEventsPublisher } from './trading-events.publisher';
     PositionSnapshotsRepository,
     TradesService,
     PricesService,
+    PricesRepository,
+    PortfoliosRepository,
     IdempotencyService,
     TradingEventsPublisher,
   ],

@@ -58,6 +58,9 @@ export enum ErrorCode {
   // Reporting
   PdfUnavailable = 'PDF_UNAVAILABLE',
   ReportNotReady = 'REPORT_NOT_READY',
+  // Conditional requests and portfolio lifecycle
+  PreconditionFailed = 'PRECONDITION_FAILED',
+  PortfolioArchived = 'PORTFOLIO_ARCHIVED',
 }
 
 interface CodeInfo {
@@ -108,6 +111,8 @@ export const ERROR_CODES: Record<ErrorCode, CodeInfo> = {
   [ErrorCode.KeyDeletionNotAllowed]: { status: 409, title: 'Key deletion not allowed' },
   [ErrorCode.MasterKeyUnavailable]: { status: 503, title: 'Master key unavailable' },
   [ErrorCode.DependencyUnavailable]: { status: 503, title: 'Dependency unavailable' },
+  [ErrorCode.PreconditionFailed]: { status: 412, title: 'Precondition failed' },
+  [ErrorCode.PortfolioArchived]: { status: 409, title: 'Portfolio archived' },
   [ErrorCode.PdfUnavailable]: { status: 503, title: 'PDF rendering unavailable' },
   [ErrorCode.ReportNotReady]: { status: 409, title: 'Report not ready' },
 };

@@ -9,6 +9,7 @@ const DESCRIPTIONS: Record<number, string> = {
   403: 'The caller may not do this.',
   404: 'The resource does not exist, or the caller may not see it.',
   409: 'The request conflicts with the current state.',
+  412: 'The `If-Match` ETag is not the resource\u2019s current one (someone changed it since you read it): nothing was changed; read it again and retry.',
   413: 'The request body is larger than the server accepts.',
   415: 'The request body is not JSON.',
   429: 'Too many requests; retry after `Retry-After` seconds.',

@@ -39,9 +39,11 @@ export const PERMISSIONS = {
   'portfolios:read': 'Read own portfolios and portfolios shared with the user, with positions',
   'portfolios:create': 'Create portfolios',
   'portfolios:read-all': 'Read every portfolio, not just own or shared ones',
+  'portfolios:update': 'Rename, re-describe and archive own portfolios',
   'trades:read': 'Read trades of portfolios the user can read',
   'trades:write': 'Record trades in own portfolios and in portfolios shared with the user for writing',
   'trades:write-any': 'Record trades in any portfolio the user can see, not only own or write-shared ones',
+  'prices:read': 'Read instrument prices: the latest of a symbol and its history',
   'prices:write': 'Publish instrument prices (market data used to value every portfolio)',
 
   // Monitoring

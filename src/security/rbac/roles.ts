@@ -65,7 +65,7 @@ export const ROLE_DEFINITIONS: { readonly [R in Role]: RoleDefinition } = deepFr
     description: 'Reads own and shared portfolios and trades, the monitoring dashboard and reports',
     rank: 10,
     inherits: [],
-    permissions: ['portfolios:read', 'trades:read', 'monitoring:read', 'reports:read', 'roles:read'],
+    permissions: ['portfolios:read', 'trades:read', 'prices:read', 'monitoring:read', 'reports:read', 'roles:read'],
   },
   analyst: {
     description: 'Read-only analysis across every portfolio; runs reports',
@@ -77,7 +77,7 @@ export const ROLE_DEFINITIONS: { readonly [R in Role]: RoleDefinition } = deepFr
     description: 'Creates portfolios and records trades',
     rank: 40,
     inherits: ['viewer'],
-    permissions: ['portfolios:create', 'trades:write'],
+    permissions: ['portfolios:create', 'portfolios:update', 'trades:write'],
   },
   auditor: {
     description: 'Read-only compliance: audit log and its verification, security events, access review',

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { assertIfMatch } from '../../common/http/etag';
 import type { Page } from '../../common/pagination/pagination';
 import type { Group } from '../../users/entities/group.entity';
 import type { User } from '../../users/entities/user.entity';
@@ -11,6 +12,7 @@ import { GroupsService, type GroupWithCount } from '../../users/services/groups.
 import { UsersService } from '../../users/services/users.service';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
+import { groupTag } from './dto/group.dto';
 import { notHeld } from '../rbac/acting-authority';
 import { auditDenials, PrivilegeDenied } from '../rbac/privilege-denied';
 
@@ -36,11 +38,24 @@ export class GroupAdminService {
 
   async get(id: string): Promise<{ group: Group; members: User[] }> {
     const group = await this.groups.getById(id);
-    const ids = await this.groups.memberIds(id);
-    const members = (await Promise.all(ids.map((userId) => this.users.findById(userId)))).filter(
-      (u): u is User => u !== null,
-    );
-    return { group, members };
+    return { group, members: await this.membersOf(id) };
+  }
+
+  private async membersOf(id: string, manager?: EntityManager): Promise<User[]> {
+    const ids = await this.groups.memberIds(id, manager);
+    const members: User[] = [];
+    // One at a time: inside a transaction (embedded mode: one connection) queries run in turn anyway.
+    for (const userId of ids) {
+      const user = await this.users.findById(userId, manager);
+      if (user) members.push(user);
+    }
+    return members;
+  }
+
+  /** The `If-Match` of an update, against the tag of GET /groups/{id} read under the row lock (412 if stale). */
+  private async assertIfMatch(group: Group, ifMatch: string | undefined, manager: EntityManager): Promise<void> {
+    if (ifMatch === undefined) return;
+    assertIfMatch(ifMatch, groupTag(group, await this.membersOf(group.id, manager)));
   }
 
   async create(actor: Principal, data: { name: string; description?: string; permissions?: string[] }): Promise<Group> {
@@ -68,13 +83,15 @@ export class GroupAdminService {
     actor: Principal,
     id: string,
     patch: { name?: string; description?: string; permissions?: string[] },
+    ifMatch?: string,
   ): Promise<Group> {
     return auditDenials(this.audit, () =>
       this.dataSource.transaction(async (manager) => {
-        const group = await this.groups.getById(id, manager);
+        const group = await this.groups.getById(id, manager, { lock: ifMatch !== undefined });
         const attempt = { action: 'group.updated', targetId: id, details: { after: patch } };
         this.assertHolds(actor, group.permissions, attempt);
         if (patch.permissions) this.assertHolds(actor, patch.permissions, attempt);
+        await this.assertIfMatch(group, ifMatch, manager);
         const before = { name: group.name, description: group.description, permissions: [...group.permissions] };
         const updated = await this.groups.update(group, patch, manager);
         await this.audit.record(manager, {
@@ -88,11 +105,12 @@ export class GroupAdminService {
     );
   }
 
-  async remove(actor: Principal, id: string): Promise<void> {
+  async remove(actor: Principal, id: string, ifMatch?: string): Promise<void> {
     await auditDenials(this.audit, () =>
       this.dataSource.transaction(async (manager) => {
-        const group = await this.groups.getById(id, manager);
+        const group = await this.groups.getById(id, manager, { lock: ifMatch !== undefined });
         this.assertHolds(actor, group.permissions, { action: 'group.deleted', targetId: id });
+        await this.assertIfMatch(group, ifMatch, manager);
         const members = await this.groups.memberIds(id, manager);
         await this.groups.remove(group, manager);
         await this.audit.record(manager, {

@@ -1,11 +1,32 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ETAG_RESPONSE_HEADER, ETagged, IfMatchGuarded } from '../../common/http/etag';
 import { PageQueryDto } from '../../common/pagination/pagination';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import type { Principal } from '../auth/principal';
 import { Authenticated, CurrentPrincipal } from '../rbac/authenticated.decorator';
-import { CreateGroupDto, GroupDetailDto, GroupDto, GroupPageDto, mapGroup, UpdateGroupDto } from './dto/group.dto';
-import { mapUser } from './dto/user.dto';
+import {
+  CreateGroupDto,
+  GroupDetailDto,
+  GroupDto,
+  GroupPageDto,
+  mapGroup,
+  mapGroupDetail,
+  UpdateGroupDto,
+} from './dto/group.dto';
 import { GroupAdminService } from './group-admin.service';
 
 const UUID = new ParseUUIDPipe();
@@ -17,7 +38,11 @@ export class GroupsController {
 
   @Get()
   @Authenticated('groups:read')
-  @ApiOperation({ summary: 'List groups', description: 'By name.' })
+  @ApiOperation({
+    summary: 'List groups',
+    description:
+      'Sorted by name (case-insensitive), then id; no filters. Paginated with `limit` and `cursor` (the previous page\u2019s `nextCursor`).',
+  })
   @ApiOkResponse({ type: GroupPageDto })
   @ApiProblems(400)
   async list(@Query() query: PageQueryDto): Promise<GroupPageDto> {
@@ -36,39 +61,55 @@ export class GroupsController {
 
   @Get(':id')
   @Authenticated('groups:read')
-  @ApiOperation({ summary: 'Get a group with its members' })
-  @ApiOkResponse({ type: GroupDetailDto })
+  @ApiOperation({
+    summary: 'Get a group with its members',
+    description:
+      'The `ETag` is the one `PATCH` and `DELETE` take in `If-Match`; `If-None-Match` with it answers 304 while nothing changed (members included).',
+  })
+  @ApiOkResponse({ type: GroupDetailDto, headers: ETAG_RESPONSE_HEADER })
+  @ETagged()
   @ApiProblems(400, 404)
   async get(@Param('id', UUID) id: string): Promise<GroupDetailDto> {
     const { group, members } = await this.groups.get(id);
-    return { ...mapGroup(group, members.length), members: members.map(mapUser) };
+    return mapGroupDetail(group, members);
   }
 
   @Patch(':id')
   @Authenticated('groups:manage')
   @ApiOperation({
     summary: 'Rename a group or change its permissions',
-    description: 'Takes effect on members\u2019 next request.',
+    description:
+      'Takes effect on members\u2019 next request. With `If-Match` (the `ETag` of `GET /api/v1/groups/{id}`), a group changed since is refused with 412 and nothing changes. Answers the group with its members and its new `ETag`.',
   })
-  @ApiOkResponse({ type: GroupDto })
+  @ApiOkResponse({ type: GroupDetailDto, headers: ETAG_RESPONSE_HEADER })
+  @IfMatchGuarded()
   @ApiProblems(400, 404, 409)
   async update(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UUID) id: string,
     @Body() body: UpdateGroupDto,
-  ): Promise<GroupDto> {
-    await this.groups.update(principal, id, body);
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<GroupDetailDto> {
+    await this.groups.update(principal, id, body, ifMatch);
     return this.get(id);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @Authenticated('groups:manage')
-  @ApiOperation({ summary: 'Delete a group' })
+  @ApiOperation({
+    summary: 'Delete a group',
+    description: '`If-Match` as for PATCH: a group changed since the caller read it is refused with 412.',
+  })
   @ApiNoContentResponse({ description: 'Deleted.' })
+  @IfMatchGuarded()
   @ApiProblems(400, 404)
-  async remove(@CurrentPrincipal() principal: Principal, @Param('id', UUID) id: string): Promise<void> {
-    await this.groups.remove(principal, id);
+  async remove(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UUID) id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<void> {
+    await this.groups.remove(principal, id, ifMatch);
   }
 
   @Put(':id/members/:userId')

@@ -17,6 +17,8 @@ import { actingRoles } from '../rbac/acting-authority';
 import { auditDenials, PrivilegeDenied } from '../rbac/privilege-denied';
 import { canChangeRoles, canGrantRole, highestRank, isRole, type Role } from '../rbac/roles';
 import { SessionsService } from '../sessions/sessions.service';
+import { assertIfMatch } from '../../common/http/etag';
+import { userTag } from './dto/user.dto';
 
 /** A user as administrators see it: with the sign-in lock in force, if any (it lives on the credential). */
 export type AdminUser = User & { lockedUntil: Date | null };
@@ -99,11 +101,14 @@ export class UserAdminService {
     actor: Principal,
     id: string,
     patch: { firstName?: string; lastName?: string },
+    ifMatch?: string,
   ): Promise<AdminUser> {
     return auditDenials(this.audit, () =>
       this.dataSource.transaction(async (manager) => {
-        const user = await this.users.getById(id, manager);
+        const user = await this.users.getById(id, manager, { lock: ifMatch !== undefined });
         if (actor.userId !== id) this.assertOutranks(actor, user, 'user.profile_updated');
+        // The tag the caller read (GET /users/{id}), computed under the row lock: stale is a 412.
+        if (ifMatch !== undefined) assertIfMatch(ifMatch, userTag(await this.withLock(user, manager)));
         const changes = Object.fromEntries(
           Object.entries(patch).filter(([k, v]) => v !== undefined && user[k as keyof User] !== v),
         );

@@ -1,5 +1,19 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ETAG_RESPONSE_HEADER, ETagged, IfMatchGuarded } from '../../common/http/etag';
 import { PageQueryDto } from '../../common/pagination/pagination';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import type { Principal } from '../auth/principal';
@@ -29,7 +43,8 @@ export class UsersController {
   @Authenticated('users:read')
   @ApiOperation({
     summary: 'List users',
-    description: 'Newest first; filter by status, role, group and text (email, name).',
+    description:
+      'Sorted newest first (creation time, then id). Filters: `status`, `role`, `group` (a group id) and `q` (text in email or name). Paginated with `limit` and `cursor` (the previous page\u2019s `nextCursor`).',
   })
   @ApiOkResponse({ type: UserPageDto })
   @ApiProblems(400)
@@ -52,8 +67,13 @@ export class UsersController {
 
   @Get(':id')
   @Authenticated('users:read')
-  @ApiOperation({ summary: 'Get a user' })
-  @ApiOkResponse({ type: UserDto })
+  @ApiOperation({
+    summary: 'Get a user',
+    description:
+      'The `ETag` is the one `PATCH /api/v1/users/{id}` takes in `If-Match`; `If-None-Match` with it answers 304 while nothing changed.',
+  })
+  @ApiOkResponse({ type: UserDto, headers: ETAG_RESPONSE_HEADER })
+  @ETagged()
   @ApiProblems(400, 404)
   async get(@Param('id', UUID) id: string): Promise<UserDto> {
     return mapUser(await this.admin.get(id));
@@ -61,15 +81,21 @@ export class UsersController {
 
   @Patch(':id')
   @Authenticated('users:update')
-  @ApiOperation({ summary: "Update a user's profile" })
-  @ApiOkResponse({ type: UserDto })
+  @ApiOperation({
+    summary: "Update a user's profile",
+    description:
+      'With `If-Match` (the `ETag` of `GET /api/v1/users/{id}`), a user changed since is refused with 412 and nothing changes. Answers the user with its new `ETag`.',
+  })
+  @ApiOkResponse({ type: UserDto, headers: ETAG_RESPONSE_HEADER })
+  @IfMatchGuarded()
   @ApiProblems(400, 404)
   async update(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UUID) id: string,
     @Body() body: UpdateProfileDto,
+    @Headers('if-match') ifMatch: string | undefined,
   ): Promise<UserDto> {
-    return mapUser(await this.admin.updateProfile(principal, id, body));
+    return mapUser(await this.admin.updateProfile(principal, id, body, ifMatch));
   }
 
   @Put(':id/roles')

@@ -26,6 +26,9 @@ export class Portfolio {
   @Column({ type: 'varchar', length: 100 })
   name!: string;
 
+  @Column({ type: 'varchar', length: 500, default: '' })
+  description!: string;
+
   /** ISO 4217, e.g. USD. Trades are taken to be priced in it (no FX conversion). */
   @Column({ type: 'char', length: 3 })
   baseCurrency!: string;
@@ -37,6 +40,10 @@ export class Portfolio {
   /** The last `seq` given to a trade of this portfolio; bigint, so a string. */
   @Column({ type: 'bigint', default: 0 })
   tradeSeq!: string;
+
+  /** Set when archived (a soft delete): no new trades, left out of lists unless asked for. */
+  @Column({ type: 'timestamptz', nullable: true })
+  archivedAt!: Date | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;

@@ -3,91 +3,42 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { assertIfMatch } from '../../common/http/etag';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
 import { AuditService } from '../../security/audit/audit.service';
 import type { Principal } from '../../security/auth/principal';
 import type { ShareAccess } from '../entities/portfolio-share.entity';
+import { TradingEventsPublisher } from '../trading-events.publisher';
+import { TradingEvents } from '../trading.events';
+import { portfolioTag } from './dto/portfolio.dto';
+import { type PortfolioRow, PortfoliosRepository, type Viewer } from './portfolios.repository';
 
-/** A group a portfolio is shared with, and what its members may do. */
-export interface PortfolioShareRef {
-  groupId: string;
-  access: ShareAccess;
+export type { PortfolioRow, PortfolioShareRef } from './portfolios.repository';
+
+/** What `PATCH /portfolios/{id}` may change. */
+export interface PortfolioPatch {
+  name?: string;
+  description?: string;
+  baseCurrency?: string;
 }
 
-/** A portfolio as the trading services use it. */
-export interface PortfolioRow {
-  id: string;
-  ownerId: string;
-  name: string;
-  baseCurrency: string;
-  allowShort: boolean;
-  /** Last trade seq given (bigint as a string). */
-  tradeSeq: string;
-  sharedWith: string[];
-  shares: PortfolioShareRef[];
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-interface RawPortfolio {
-  id: string;
-  owner_id: string;
-  name: string;
-  base_currency: string;
-  allow_short: boolean;
-  trade_seq: string;
-  shared_with: string[] | null;
-  shares?: PortfolioShareRef[] | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-const COLUMNS = `p.id, p.owner_id, p.name, p.base_currency, p.allow_short, p.trade_seq, p.created_at, p.updated_at`;
-const SHARED_WITH = `ARRAY(SELECT s.group_id FROM portfolio_shares s WHERE s.portfolio_id = p.id ORDER BY s.group_id) AS shared_with,
-  COALESCE((SELECT json_agg(json_build_object('groupId', s.group_id, 'access', s.access) ORDER BY s.group_id)
-              FROM portfolio_shares s WHERE s.portfolio_id = p.id), '[]') AS shares`;
-
-/**
- * Who sees a portfolio, as SQL over `p` with `$viewAll` (boolean) and `$user` (uuid): its owner,
- * members of a group it is shared with, or holders of `portfolios:read-all`. The one rule, used by
- * the list and by {@link PortfoliosService.requireAccess}.
- */
-function visibleTo(viewAll: string, user: string): string {
-  return `(${viewAll}::boolean OR p.owner_id = ${user} OR EXISTS (
-      SELECT 1 FROM portfolio_shares s JOIN group_members gm ON gm.group_id = s.group_id
-       WHERE s.portfolio_id = p.id AND gm.user_id = ${user}))`;
-}
-
-function mapRow(r: RawPortfolio): PortfolioRow {
-  return {
-    id: r.id,
-    ownerId: r.owner_id,
-    name: r.name,
-    baseCurrency: r.base_currency,
-    allowShort: r.allow_short,
-    tradeSeq: String(r.trade_seq),
-    sharedWith: r.shared_with ?? [],
-    shares: r.shares ?? [],
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
+function viewerOf(principal: Principal): Viewer {
+  return { userId: principal.userId, seesAll: PortfoliosService.seesAll(principal) };
 }
 
 /**
  * Portfolios and who may see them. Every read or write of a portfolio's data goes through
  * {@link requireAccess}: a portfolio the caller may not see does not exist for them (404), in
- * lists and by id alike.
+ * lists and by id alike. The SQL, with the visibility rule, is in {@link PortfoliosRepository}.
  */
 @Injectable()
 export class PortfoliosService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repo: PortfoliosRepository,
     private readonly audit: AuditService,
+    private readonly events: TradingEventsPublisher,
   ) {}
-
-  private m(manager?: EntityManager): EntityManager {
-    return manager ?? this.dataSource.manager;
-  }
 
   /** Whether the caller sees every portfolio. */
   static seesAll(principal: Principal): boolean {
@@ -96,43 +47,42 @@ export class PortfoliosService {
 
   /**
    * The portfolio if the caller may see it, else 404 (never 403: existence is not revealed).
-   * With `lock`, the row is locked FOR UPDATE until the transaction of `manager` ends, which
-   * serialises trade ingestion per portfolio.
+   * Archived portfolios are visible by id. With `lock`, the row is locked FOR UPDATE until the
+   * transaction of `manager` ends, which serialises trade ingestion and updates per portfolio.
    */
   async requireAccess(
     principal: Principal,
     portfolioId: string,
     options: { manager?: EntityManager; lock?: boolean } = {},
   ): Promise<PortfolioRow> {
-    const rows = await this.m(options.manager).query<RawPortfolio[]>(
-      `SELECT ${COLUMNS}${options.lock ? '' : `, ${SHARED_WITH}`}
-         FROM portfolios p
-        WHERE p.id = $1 AND ${visibleTo('$2', '$3')}
-        ${options.lock ? 'FOR UPDATE OF p' : ''}`,
-      [portfolioId, PortfoliosService.seesAll(principal), principal.userId],
-    );
-    if (rows.length === 0) throw AppException.notFound('portfolio');
-    return mapRow(rows[0]);
+    const portfolio = await this.repo.findVisible(viewerOf(principal), portfolioId, options);
+    if (!portfolio) throw AppException.notFound('portfolio');
+    return portfolio;
   }
 
   /**
    * Whether the caller may record trades in a portfolio they can see: its owner, a member of a
    * group it is shared with for writing, or a holder of `trades:write-any`. Seeing every
-   * portfolio (`portfolios:read-all`) is not enough. Else 403 (the portfolio is visible).
-   * Takes the same row lock as {@link requireAccess} with `lock`.
+   * portfolio (`portfolios:read-all`) is not enough. Else 403 (the portfolio is visible). An
+   * archived portfolio takes no trades (409 PORTFOLIO_ARCHIVED). Takes the same row lock as
+   * {@link requireAccess} with `lock`.
    */
   async requireTradeWriter(principal: Principal, portfolioId: string, manager: EntityManager): Promise<PortfolioRow> {
     const portfolio = await this.requireAccess(principal, portfolioId, { manager, lock: true });
-    if (portfolio.ownerId === principal.userId || principal.permissions.has('trades:write-any')) return portfolio;
-    const [row] = await manager.query<{ ok: boolean }[]>(
-      `SELECT EXISTS (SELECT 1 FROM portfolio_shares s JOIN group_members gm ON gm.group_id = s.group_id
-                       WHERE s.portfolio_id = $1 AND gm.user_id = $2 AND s.access = 'write') AS ok`,
-      [portfolio.id, principal.userId],
-    );
-    if (!row?.ok) {
+    const writer =
+      portfolio.ownerId === principal.userId ||
+      principal.permissions.has('trades:write-any') ||
+      (await this.repo.isWriteMember(manager, portfolio.id, principal.userId));
+    if (!writer) {
       throw new AppException(
         ErrorCode.Forbidden,
         'Recording trades in this portfolio needs its ownership, a share with write access, or trades:write-any.',
+      );
+    }
+    if (portfolio.archivedAt) {
+      throw new AppException(
+        ErrorCode.PortfolioArchived,
+        `This portfolio was archived at ${portfolio.archivedAt.toISOString()}: it keeps its trades and history but takes no new trades.`,
       );
     }
     return portfolio;
@@ -143,47 +93,31 @@ export class PortfoliosService {
    * as {@link requireAccess}: the live gateway re-checks its open portfolio subscriptions this way.
    * Answers the indexes of the visible pairs.
    */
-  async visibleAmong(checks: readonly { principal: Principal; portfolioId: string }[]): Promise<Set<number>> {
-    if (checks.length === 0) return new Set();
-    const rows = await this.dataSource.query<{ i: string }[]>(
-      `SELECT x.i
-         FROM unnest($1::uuid[], $2::uuid[], $3::boolean[]) WITH ORDINALITY AS x(portfolio_id, user_id, view_all, i)
-         JOIN portfolios p ON p.id = x.portfolio_id
-        WHERE ${visibleTo('x.view_all', 'x.user_id')}`,
-      [
-        checks.map((c) => c.portfolioId),
-        checks.map((c) => c.principal.userId),
-        checks.map((c) => PortfoliosService.seesAll(c.principal)),
-      ],
-    );
-    return new Set(rows.map((r) => Number(r.i) - 1));
+  visibleAmong(checks: readonly { principal: Principal; portfolioId: string }[]): Promise<Set<number>> {
+    return this.repo.visibleAmong(checks.map((c) => ({ viewer: viewerOf(c.principal), portfolioId: c.portfolioId })));
   }
 
   /**
    * A portfolio by id without an access check, for in-process subscribers that push to callers
    * already checked through {@link requireAccess} (the live gateway's valuation updates).
    */
-  async findForSubscribers(portfolioId: string): Promise<PortfolioRow | null> {
-    const rows = await this.dataSource.query<RawPortfolio[]>(
-      `SELECT ${COLUMNS}, ${SHARED_WITH} FROM portfolios p WHERE p.id = $1`,
-      [portfolioId],
-    );
-    return rows[0] ? mapRow(rows[0]) : null;
+  findForSubscribers(portfolioId: string): Promise<PortfolioRow | null> {
+    return this.repo.findById(portfolioId);
   }
 
   /** Creates a portfolio owned by the caller; audited in the same transaction. */
   async create(
     principal: Principal,
-    data: { name: string; baseCurrency: string; allowShort?: boolean },
+    data: { name: string; description?: string; baseCurrency: string; allowShort?: boolean },
   ): Promise<PortfolioRow> {
     return this.dataSource.transaction(async (manager) => {
-      const rows = await manager.query<RawPortfolio[]>(
-        `INSERT INTO portfolios (owner_id, name, base_currency, allow_short)
-         VALUES ($1, $2, $3, $4)
-         RETURNING id, owner_id, name, base_currency, allow_short, trade_seq, created_at, updated_at`,
-        [principal.userId, data.name, data.baseCurrency, data.allowShort ?? false],
-      );
-      const portfolio = mapRow(rows[0]);
+      const portfolio = await this.repo.insert(manager, {
+        ownerId: principal.userId,
+        name: data.name,
+        description: data.description ?? '',
+        baseCurrency: data.baseCurrency,
+        allowShort: data.allowShort ?? false,
+      });
       await this.audit.record(manager, {
         action: 'portfolio.created',
         targetType: 'portfolio',
@@ -194,27 +128,105 @@ export class PortfoliosService {
     });
   }
 
-  /** Portfolios the caller may see, by name. */
-  async list(principal: Principal, page: { limit?: number; cursor?: string }): Promise<Page<PortfolioRow>> {
-    const limit = page.limit ?? DEFAULT_PAGE_SIZE;
-    const after = decodeCursor(page.cursor, 'text');
-    const params: unknown[] = [limit + 1, PortfoliosService.seesAll(principal), principal.userId];
-    if (after) params.push(after.k, after.id);
-    const rows = await this.dataSource.query<RawPortfolio[]>(
-      `SELECT ${COLUMNS}, ${SHARED_WITH}
-         FROM portfolios p
-        WHERE ${visibleTo('$2', '$3')}
-          ${after ? 'AND (lower(p.name), p.id) > ($4, $5::uuid)' : ''}
-        ORDER BY lower(p.name), p.id
-        LIMIT $1`,
-      params,
-    );
+  /** Portfolios the caller may see, by name; archived ones only with `includeArchived`. */
+  async list(
+    principal: Principal,
+    query: { limit?: number; cursor?: string; includeArchived?: boolean },
+  ): Promise<Page<PortfolioRow>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const after = decodeCursor(query.cursor, 'text');
+    const rows = await this.repo.listVisible(viewerOf(principal), {
+      limit: limit + 1,
+      after,
+      includeArchived: query.includeArchived ?? false,
+    });
     return toPage(
-      rows.map(mapRow),
+      rows,
       limit,
       (p) => ({ k: p.name.toLowerCase(), id: p.id }),
       (p) => p,
     );
+  }
+
+  /**
+   * Renames, re-describes or changes the base currency of a portfolio. Owner only (403 for others
+   * who can see it). The base currency is what trades are taken to be priced in, so it changes
+   * only while the portfolio has no trades (409). With `ifMatch`, a portfolio changed since the
+   * caller read it is a 412 and nothing changes. Audited when something changed; emits
+   * `portfolio.updated` after commit.
+   */
+  async update(
+    principal: Principal,
+    portfolioId: string,
+    patch: PortfolioPatch,
+    ifMatch?: string,
+  ): Promise<PortfolioRow> {
+    const changed = await this.dataSource.transaction(async (manager) => {
+      const current = await this.requireOwnerForChange(principal, portfolioId, manager, ifMatch);
+      if (current.archivedAt) {
+        throw new AppException(ErrorCode.PortfolioArchived, 'An archived portfolio cannot be changed.');
+      }
+      const changes = Object.fromEntries(
+        Object.entries(patch).filter(([k, v]) => v !== undefined && current[k as keyof PortfolioPatch] !== v),
+      ) as PortfolioPatch;
+      if (Object.keys(changes).length === 0) return null;
+      if (changes.baseCurrency !== undefined && (await this.repo.hasTrades(manager, portfolioId))) {
+        throw new AppException(
+          ErrorCode.Conflict,
+          'The base currency of a portfolio with trades cannot change: its trades are priced in it.',
+          { errors: [{ field: 'baseCurrency', message: 'the portfolio already has trades' }] },
+        );
+      }
+      await this.repo.update(manager, portfolioId, changes);
+      const before = Object.fromEntries(Object.keys(changes).map((k) => [k, current[k as keyof PortfolioPatch]]));
+      await this.audit.record(manager, {
+        action: 'portfolio.updated',
+        targetType: 'portfolio',
+        targetId: portfolioId,
+        details: { before, after: changes },
+      });
+      return { ownerId: current.ownerId, fields: Object.keys(changes) };
+    });
+    if (changed) {
+      this.events.emit(TradingEvents.PortfolioUpdated, {
+        portfolioId,
+        ownerId: changed.ownerId,
+        change: 'updated',
+        fields: changed.fields,
+        at: new Date().toISOString(),
+      });
+    }
+    return this.requireAccess(principal, portfolioId);
+  }
+
+  /**
+   * Archives a portfolio (a soft delete): trades, positions and history stay and stay readable by
+   * id; it takes no new trades (409) and leaves lists unless `includeArchived`. Owner only,
+   * idempotent (archiving an archived portfolio changes nothing), `If-Match` as for
+   * {@link update}. Audited; emits `portfolio.updated` after commit.
+   */
+  async archive(principal: Principal, portfolioId: string, ifMatch?: string): Promise<void> {
+    const archived = await this.dataSource.transaction(async (manager) => {
+      const current = await this.requireOwnerForChange(principal, portfolioId, manager, ifMatch);
+      if (current.archivedAt) return null;
+      await this.repo.archive(manager, portfolioId);
+      await this.audit.record(manager, {
+        action: 'portfolio.archived',
+        targetType: 'portfolio',
+        targetId: portfolioId,
+        details: { name: current.name },
+      });
+      return { ownerId: current.ownerId };
+    });
+    if (archived) {
+      this.events.emit(TradingEvents.PortfolioUpdated, {
+        portfolioId,
+        ownerId: archived.ownerId,
+        change: 'archived',
+        fields: ['archivedAt'],
+        at: new Date().toISOString(),
+      });
+    }
   }
 
   /**
@@ -231,23 +243,15 @@ export class PortfoliosService {
   ): Promise<PortfolioRow> {
     await this.dataSource.transaction(async (manager) => {
       const portfolio = await this.requireOwner(principal, portfolioId, manager);
-      const group = await manager.query<{ id: string }[]>('SELECT id FROM groups WHERE id = $1', [groupId]);
-      if (group.length === 0) throw AppException.notFound('group');
-      const before = await manager.query<{ access: ShareAccess }[]>(
-        'SELECT access FROM portfolio_shares WHERE portfolio_id = $1 AND group_id = $2 FOR UPDATE',
-        [portfolio.id, groupId],
-      );
-      if (before[0]?.access === access) return;
-      await manager.query(
-        `INSERT INTO portfolio_shares (portfolio_id, group_id, shared_by, access) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (portfolio_id, group_id) DO UPDATE SET access = EXCLUDED.access`,
-        [portfolio.id, groupId, principal.userId, access],
-      );
+      if (!(await this.repo.groupExists(manager, groupId))) throw AppException.notFound('group');
+      const before = await this.repo.lockShare(manager, portfolio.id, groupId);
+      if (before === access) return;
+      await this.repo.upsertShare(manager, { portfolioId: portfolio.id, groupId, sharedBy: principal.userId, access });
       await this.audit.record(manager, {
         action: 'portfolio.shared',
         targetType: 'portfolio',
         targetId: portfolio.id,
-        details: { groupId, access, ...(before[0] ? { previousAccess: before[0].access } : {}) },
+        details: { groupId, access, ...(before ? { previousAccess: before } : {}) },
       });
     });
     return this.requireAccess(principal, portfolioId);
@@ -257,11 +261,7 @@ export class PortfoliosService {
   async unshare(principal: Principal, portfolioId: string, groupId: string): Promise<PortfolioRow> {
     await this.dataSource.transaction(async (manager) => {
       const portfolio = await this.requireOwner(principal, portfolioId, manager);
-      const deleted = await manager.query<{ group_id: string }[]>(
-        `DELETE FROM portfolio_shares WHERE portfolio_id = $1 AND group_id = $2 RETURNING group_id`,
-        [portfolio.id, groupId],
-      );
-      if (deleted.length === 0) throw AppException.notFound('share');
+      if (!(await this.repo.deleteShare(manager, portfolio.id, groupId))) throw AppException.notFound('share');
       await this.audit.record(manager, {
         action: 'portfolio.unshared',
         targetType: 'portfolio',
@@ -278,5 +278,24 @@ export class PortfoliosService {
       throw new AppException(ErrorCode.Forbidden, 'Only the owner of a portfolio can change whom it is shared with.');
     }
     return portfolio;
+  }
+
+  /**
+   * The portfolio locked for a change by its owner (403 for others who see it), with its shares
+   * (read under the lock, so its ETag is the current one), after the `If-Match` check (412).
+   */
+  private async requireOwnerForChange(
+    principal: Principal,
+    portfolioId: string,
+    manager: EntityManager,
+    ifMatch: string | undefined,
+  ): Promise<PortfolioRow> {
+    const locked = await this.requireAccess(principal, portfolioId, { manager, lock: true });
+    if (locked.ownerId !== principal.userId) {
+      throw new AppException(ErrorCode.Forbidden, 'Only the owner of a portfolio can change or archive it.');
+    }
+    const current = (await this.repo.findById(portfolioId, manager)) ?? locked;
+    assertIfMatch(ifMatch, portfolioTag(current));
+    return current;
   }
 }

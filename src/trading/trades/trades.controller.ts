@@ -1,11 +1,10 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import type { Principal } from '../../security/auth/principal';
 import { Authenticated, CurrentPrincipal } from '../../security/rbac/authenticated.decorator';
-import { ApiIdempotency } from '../idempotency/api-idempotency.decorator';
-import { type IdempotentRequest, parseIdempotencyKey, requestHash } from '../idempotency/idempotency';
+import type { IdempotentRequest } from '../idempotency/idempotency';
+import { Idempotent, type IdempotentAnswer, IdempotencyRequest } from '../idempotency/idempotent.decorator';
 import {
   BulkTradesDto,
   BulkTradesResultDto,
@@ -18,23 +17,6 @@ import {
 import { TradesService } from './trades.service';
 
 const UUID = new ParseUUIDPipe();
-
-function idempotentRequest(
-  principal: Principal,
-  req: Request,
-  key: string | undefined,
-  body: unknown,
-): IdempotentRequest | undefined {
-  const parsed = parseIdempotencyKey(key);
-  if (parsed === undefined) return undefined;
-  return {
-    userId: principal.userId,
-    key: parsed,
-    method: req.method,
-    path: (req.originalUrl ?? req.url).split('?')[0],
-    hash: requestHash(body),
-  };
-}
 
 @ApiTags('trades')
 @Controller({ path: 'portfolios/:id/trades', version: '1' })
@@ -67,20 +49,15 @@ export class TradesController {
   })
   @ApiCreatedResponse({ type: TradeDto, description: 'Recorded.' })
   @ApiOkResponse({ type: TradeDto, description: 'Already recorded under this externalId; nothing stored.' })
-  @ApiIdempotency()
+  @Idempotent()
   @ApiProblems(400, 404, 409, 413)
-  async create(
+  create(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UUID) id: string,
     @Body() body: TradeInputDto,
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<TradeDto> {
-    const answer = await this.trades.recordOne(principal, id, body, idempotentRequest(principal, req, key, body));
-    res.status(answer.status);
-    if (answer.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    return answer.body;
+    @IdempotencyRequest() idempotency: IdempotentRequest | undefined,
+  ): Promise<IdempotentAnswer<TradeDto>> {
+    return this.trades.recordOne(principal, id, body, idempotency);
   }
 
   @Post('bulk')
@@ -93,19 +70,14 @@ export class TradesController {
   @ApiCreatedResponse({ type: BulkTradesResultDto, description: 'Stored.' })
   @ApiOkResponse({ type: BulkTradesResultDto, description: 'Every item was already stored; nothing new.' })
   @ApiBody({ type: BulkTradesDto })
-  @ApiIdempotency()
+  @Idempotent()
   @ApiProblems(400, 404, 409, 413)
-  async bulk(
+  bulk(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UUID) id: string,
     @Body() body: unknown, // checked by the service (readTradeBulk), not by the global pipe
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<BulkTradesResultDto> {
-    const answer = await this.trades.recordBulk(principal, id, body, idempotentRequest(principal, req, key, body));
-    res.status(answer.status);
-    if (answer.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    return answer.body;
+    @IdempotencyRequest() idempotency: IdempotentRequest | undefined,
+  ): Promise<IdempotentAnswer<BulkTradesResultDto>> {
+    return this.trades.recordBulk(principal, id, body, idempotency);
   }
 }

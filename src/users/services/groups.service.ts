@@ -38,8 +38,11 @@ export class GroupsService {
     );
   }
 
-  async getById(id: string, manager?: EntityManager): Promise<Group> {
-    const group = await this.m(manager).getRepository(Group).findOneBy({ id });
+  /** The group, else 404. With `lock`, the row is locked FOR UPDATE until the transaction of `manager` ends. */
+  async getById(id: string, manager?: EntityManager, options: { lock?: boolean } = {}): Promise<Group> {
+    const group = await this.m(manager)
+      .getRepository(Group)
+      .findOne({ where: { id }, ...(options.lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
     if (!group) throw AppException.notFound('group');
     return group;
   }

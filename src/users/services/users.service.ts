@@ -82,8 +82,13 @@ export class UsersService {
     return this.m(manager).getRepository(User).findOneBy({ id });
   }
 
-  async getById(id: string, manager?: EntityManager): Promise<User> {
-    const user = await this.findById(id, manager);
+  /** The user, else 404. With `lock`, the row is locked FOR UPDATE until the transaction of `manager` ends. */
+  async getById(id: string, manager?: EntityManager, options: { lock?: boolean } = {}): Promise<User> {
+    const user = options.lock
+      ? await this.m(manager)
+          .getRepository(User)
+          .findOne({ where: { id }, lock: { mode: 'pessimistic_write' } })
+      : await this.findById(id, manager);
     if (!user) throw AppException.notFound('user');
     return user;
   }

@@ -11,6 +11,7 @@ import { EmailSkeleton1795870001210 } from './1795870001210-EmailSkeleton';
 import { Monitoring1795870001400 } from './1795870001400-Monitoring';
 import { Reporting1795870001500 } from './1795870001500-Reporting';
 import { KeyManagement1795870001600 } from './1795870001600-KeyManagement';
+import { PortfolioArchive1795882000000 } from './1795882000000-PortfolioArchive';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from
@@ -30,4 +31,5 @@ export const migrations: Function[] = [
   Monitoring1795870001400,
   Reporting1795870001500,
   KeyManagement1795870001600,
+  PortfolioArchive1795882000000,
 ];

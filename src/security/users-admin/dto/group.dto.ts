@@ -1,10 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayUnique, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { entityTag } from '../../../common/http/etag';
 import { Trim } from '../../../common/validation/trim.decorator';
 import { PageDto } from '../../../common/pagination/pagination';
 import type { Group } from '../../../users/entities/group.entity';
+import type { User } from '../../../users/entities/user.entity';
 import { ALL_PERMISSIONS } from '../../rbac/permissions';
-import { UserDto } from './user.dto';
+import { mapUser, UserDto } from './user.dto';
 
 export class GroupDto {
   @ApiProperty({ format: 'uuid' })
@@ -100,4 +102,13 @@ export class UpdateGroupDto {
   @ArrayUnique()
   @ArrayMaxSize(ALL_PERMISSIONS.length)
   permissions?: string[];
+}
+
+export function mapGroupDetail(group: Group, members: User[]): GroupDetailDto {
+  return { ...mapGroup(group, members.length), members: members.map(mapUser) };
+}
+
+/** The ETag of a group: that of `GET /api/v1/groups/{id}` (the group with its members). */
+export function groupTag(group: Group, members: User[]): string {
+  return entityTag(mapGroupDetail(group, members));
 }

@@ -1,3 +1,4 @@
+import { entityTag } from '../../../common/http/etag';
 import { Trim } from '../../../common/validation/trim.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
@@ -217,4 +218,9 @@ export class SetStatusDto {
 export class RevokedSessionsDto {
   @ApiProperty({ example: 2, description: 'How many sessions were ended.' })
   revoked!: number;
+}
+
+/** The ETag of a user: that of `GET /api/v1/users/{id}`. */
+export function userTag(user: User & { lockedUntil?: Date | null }): string {
+  return entityTag(mapUser(user));
 }

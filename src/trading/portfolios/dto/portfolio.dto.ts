@@ -1,11 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { entityTag } from '../../../common/http/etag';
+import { PageQueryDto } from '../../../common/pagination/pagination';
 import { SHARE_ACCESS, type ShareAccess } from '../../entities/portfolio-share.entity';
 import { Trim } from '../../../common/validation/trim.decorator';
 import { PageDto } from '../../../common/pagination/pagination';
 import { toUpper } from '../../dto/input-rules';
-import type { PortfolioRow } from '../portfolios.service';
+import type { PortfolioRow } from '../portfolios.repository';
 
 export class CreatePortfolioDto {
   @ApiProperty({ example: 'Global equities', maxLength: 100 })
@@ -14,6 +16,13 @@ export class CreatePortfolioDto {
   @IsNotEmpty()
   @MaxLength(100)
   name!: string;
+
+  @ApiPropertyOptional({ example: 'Long-only book of the London desk', maxLength: 500, default: '' })
+  @IsOptional()
+  @Trim()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
 
   @ApiProperty({ example: 'USD', description: 'ISO 4217 code; trades are taken to be priced in it.' })
   @Transform(toUpper)
@@ -28,6 +37,51 @@ export class CreatePortfolioDto {
   @IsOptional()
   @IsBoolean()
   allowShort?: boolean;
+}
+
+/** `PATCH /portfolios/{id}`: any of the fields; absent ones stay as they are. */
+export class UpdatePortfolioDto {
+  @ApiPropertyOptional({ example: 'Global equities (hedged)', maxLength: 100 })
+  @IsOptional()
+  @Trim()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  name?: string;
+
+  @ApiPropertyOptional({ example: 'Long-only book of the London desk', maxLength: 500 })
+  @IsOptional()
+  @Trim()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+
+  @ApiPropertyOptional({
+    example: 'EUR',
+    description: 'ISO 4217 code. Changes only while the portfolio has no trades (409 otherwise).',
+  })
+  @IsOptional()
+  @Transform(toUpper)
+  @IsString()
+  @Matches(/^[A-Z]{3}$/, { message: 'baseCurrency must be a three-letter ISO 4217 code such as USD' })
+  baseCurrency?: string;
+}
+
+/** `true`/`false` in a query string; anything else is left for @IsBoolean to refuse (400). */
+const toBoolean = ({ value }: { value: unknown }): unknown =>
+  value === 'true' ? true : value === 'false' ? false : value;
+
+/** `GET /portfolios`: the page, and whether archived portfolios are listed too. */
+export class ListPortfoliosQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: false,
+    description: 'Also list archived portfolios (hidden by default).',
+  })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'includeArchived must be true or false' })
+  includeArchived?: boolean;
 }
 
 export class SharePortfolioDto {
@@ -61,6 +115,9 @@ export class PortfolioDto {
   @ApiProperty({ format: 'uuid' })
   ownerId!: string;
 
+  @ApiProperty({ example: 'Long-only book of the London desk', description: 'Empty when none was given.' })
+  description!: string;
+
   @ApiProperty({ example: 'USD' })
   baseCurrency!: string;
 
@@ -80,6 +137,14 @@ export class PortfolioDto {
   })
   shares!: PortfolioShareDto[];
 
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When it was archived (no new trades; hidden from lists by default); null while active.',
+  })
+  archivedAt!: string | null;
+
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
@@ -94,11 +159,18 @@ export function mapPortfolio(p: PortfolioRow): PortfolioDto {
     id: p.id,
     name: p.name,
     ownerId: p.ownerId,
+    description: p.description,
     baseCurrency: p.baseCurrency,
     allowShort: p.allowShort,
     sharedWith: p.sharedWith,
     shares: p.shares.map((s) => ({ groupId: s.groupId, access: s.access })),
+    archivedAt: p.archivedAt?.toISOString() ?? null,
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
   };
+}
+
+/** The ETag of a portfolio: that of its v1 representation (`GET /api/v1/portfolios/{id}`). */
+export function portfolioTag(p: PortfolioRow): string {
+  return entityTag(mapPortfolio(p));
 }

@@ -1,6 +1,9 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { Injectable, type PipeTransform } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsISO8601, IsString, Matches } from 'class-validator';
+import { IsISO8601, IsOptional, IsString, Matches } from 'class-validator';
+import { AppException } from '../../../common/errors/app.exception';
+import { PageDto, PageQueryDto } from '../../../common/pagination/pagination';
 import { MAX_BULK_ITEMS } from '../../dto/bulk-input.validator';
 import { IsDecimalString } from '../../dto/decimal-string.decorator';
 import { ISO8601_OPTIONS, MESSAGES, SYMBOL, TIMESTAMP, toUpper } from '../../dto/input-rules';
@@ -67,4 +70,42 @@ export class BulkPricesResultDto {
     description: 'Per symbol in the request, its latest stored price after this request.',
   })
   latest!: PriceDto[];
+}
+
+export class PricePageDto extends PageDto(PriceDto) {}
+
+/**
+ * `GET /prices/{symbol}/history`: `?from=&to=` (inclusive, on asOf) and the page. Sorted by asOf,
+ * newest first; `nextCursor` continues from the last item.
+ */
+export class PriceHistoryQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2026-03-01T00:00:00Z',
+    description: 'Only prices with asOf at or after this.',
+  })
+  @IsOptional()
+  @IsISO8601(ISO8601_OPTIONS, { message: (a) => MESSAGES.iso8601(a.property) })
+  @Matches(TIMESTAMP, { message: (a) => MESSAGES.timestamp(a.property) })
+  from?: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2026-03-31T23:59:59Z',
+    description: 'Only prices with asOf at or before this.',
+  })
+  @IsOptional()
+  @IsISO8601(ISO8601_OPTIONS, { message: (a) => MESSAGES.iso8601(a.property) })
+  @Matches(TIMESTAMP, { message: (a) => MESSAGES.timestamp(a.property) })
+  to?: string;
+}
+
+/** The `{symbol}` path parameter: trimmed, upper-cased, then the symbol rule; else a 400 naming it. */
+@Injectable()
+export class SymbolPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    const symbol = String(toUpper({ value }));
+    if (!SYMBOL.test(symbol)) throw AppException.validation([{ field: 'symbol', message: MESSAGES.symbol('symbol') }]);
+    return symbol;
+  }
 }
