@@ -172,7 +172,7 @@ describe('effective permissions by role', () => {
   it('viewer reads but cannot trade, publish prices or create reports', () => {
     const viewer = effectivePermissions('viewer');
     expect([...viewer].sort()).toEqual(
-      ['monitoring:read', 'portfolios:read', 'reports:read', 'roles:read', 'trades:read'].sort(),
+      ['monitoring:read', 'portfolios:read', 'prices:read', 'reports:read', 'roles:read', 'trades:read'].sort(),
     );
     for (const p of ['trades:write', 'prices:write', 'reports:create', 'portfolios:read-all'] as const) {
       expect(viewer.has(p)).toBe(false);
@@ -183,6 +183,7 @@ describe('effective permissions by role', () => {
     const trader = effectivePermissions('trader');
     expect(trader.has('trades:write')).toBe(true);
     expect(trader.has('portfolios:create')).toBe(true);
+    expect(trader.has('portfolios:update')).toBe(true);
     expect(trader.has('prices:write')).toBe(false);
     expect(trader.has('portfolios:read-all')).toBe(false);
   });
@@ -201,6 +202,7 @@ describe('effective permissions by role', () => {
     expect(analyst.has('reports:create')).toBe(true);
     expect(analyst.has('trades:write')).toBe(false);
     expect(analyst.has('portfolios:create')).toBe(false);
+    expect(analyst.has('portfolios:update')).toBe(false);
   });
 
   it('auditor reads and verifies the audit log but changes nothing', () => {
