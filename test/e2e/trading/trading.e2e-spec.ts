@@ -76,10 +76,12 @@ describe('trading: portfolios, trades, prices, positions', () => {
         id: portfolioA,
         name: 'Alpha book',
         ownerId: traderA.id,
+        description: '',
         baseCurrency: 'USD',
         allowShort: false,
         sharedWith: [],
         shares: [],
+        archivedAt: null,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });
@@ -499,8 +501,10 @@ describe('trading: portfolios, trades, prices, positions', () => {
       expect(Object.keys(v1.body).sort()).toEqual(
         [
           'allowShort',
+          'archivedAt',
           'baseCurrency',
           'createdAt',
+          'description',
           'id',
           'name',
           'ownerId',
