@@ -55,7 +55,7 @@ describe('trading: portfolio update and archive', () => {
     const id = await create(owner.tokens, 'Tagged book');
     const first = await read(owner.tokens, id);
     expect(first.status).toBe(200);
-    const etag = first.headers.etag as string;
+    const etag = first.headers.etag;
     expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
 
     const again = await read(owner.tokens, id).set('If-None-Match', etag);
@@ -81,7 +81,7 @@ describe('trading: portfolio update and archive', () => {
 
   it('refuses a stale If-Match with 412 problem+json and changes nothing', async () => {
     const id = await create(owner.tokens, 'Contested book');
-    const stale = (await read(owner.tokens, id)).headers.etag as string;
+    const stale = (await read(owner.tokens, id)).headers.etag;
     // Someone else (the same owner, from another tab) changes it first.
     await t.http
       .patch(`/api/v1/portfolios/${id}`)
@@ -102,7 +102,7 @@ describe('trading: portfolio update and archive', () => {
     const weak = await t.http
       .patch(`/api/v1/portfolios/${id}`)
       .set(bearer(owner.tokens))
-      .set('If-Match', `W/${before.headers.etag as string}`)
+      .set('If-Match', `W/${before.headers.etag}`)
       .send({ name: 'Contested: weak tag' });
     expect(weak.status).toBe(412); // If-Match compares strongly: a weak tag never matches
 
@@ -122,7 +122,7 @@ describe('trading: portfolio update and archive', () => {
       .set('If-Match', '*')
       .send({ description: 'star' })
       .expect(200);
-    const current = (await read(owner.tokens, id)).headers.etag as string;
+    const current = (await read(owner.tokens, id)).headers.etag;
     await t.http
       .patch(`/api/v1/portfolios/${id}`)
       .set(bearer(owner.tokens))
@@ -239,7 +239,7 @@ describe('trading: portfolio update and archive', () => {
       if (e.portfolioId === id) events.push(e);
     };
     emitter.on(TradingEvents.PortfolioUpdated, listener);
-    const etag = (await read(owner.tokens, id)).headers.etag as string;
+    const etag = (await read(owner.tokens, id)).headers.etag;
 
     const res = await t.http.delete(`/api/v1/portfolios/${id}`).set(bearer(owner.tokens)).set('If-Match', etag);
     expect(res.status).toBe(204);
