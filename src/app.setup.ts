@@ -96,6 +96,7 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
         'Sunset',
         'Link',
         'Idempotent-Replayed',
+        'ETag',
       ],
       maxAge: 600,
     });

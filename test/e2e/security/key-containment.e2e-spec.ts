@@ -8,8 +8,8 @@ import { stepNow, totp } from '../support/totp';
  * and keys obey the MFA policy.
  */
 
-const VIEWER = ['portfolios:read', 'trades:read', 'monitoring:read', 'reports:read', 'roles:read'];
-const TRADER = [...VIEWER, 'portfolios:create', 'trades:write'];
+const VIEWER = ['portfolios:read', 'trades:read', 'prices:read', 'monitoring:read', 'reports:read', 'roles:read'];
+const TRADER = [...VIEWER, 'portfolios:create', 'portfolios:update', 'trades:write'];
 
 type User = Awaited<ReturnType<typeof createUser>>;
 interface Key {
