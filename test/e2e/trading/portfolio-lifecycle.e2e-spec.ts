@@ -131,6 +131,20 @@ describe('trading: portfolio update and archive', () => {
       .expect(200);
   });
 
+  it('lets exactly one of two concurrent writers holding the same tag win', async () => {
+    const id = await create(owner.tokens, 'Raced book');
+    const etag = (await read(owner.tokens, id)).headers.etag;
+    const results = await Promise.all(
+      ['Raced: A', 'Raced: B'].map((name) =>
+        t.http.patch(`/api/v1/portfolios/${id}`).set(bearer(owner.tokens)).set('If-Match', etag).send({ name }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 412]);
+    const winner = results.find((r) => r.status === 200)!;
+    expect((await read(owner.tokens, id)).body.name).toBe(winner.body.name);
+    expect(await auditCount('portfolio.updated', id)).toBe(1);
+  });
+
   it("gives 404 for another user's portfolio, 403 to a reader of a shared one and to a role without portfolios:update", async () => {
     const id = await create(owner.tokens, 'Guarded book');
     const group = await t.http.post('/api/v1/groups').set(bearer(root)).send({ name: 'Readers of the guarded book' });
