@@ -13,6 +13,7 @@ import { ReportRunnerService } from '../runs/report-runner.service';
 import { type ReportRunRow, ReportRunsRepository } from '../runs/report-runs.repository';
 import { ReportsService } from '../runs/reports.service';
 import { type Recipients, type ReportScheduleRow, ReportSchedulesRepository } from './report-schedules.repository';
+import { postWebhook } from './webhook-delivery';
 import { cronError, cronFor, type Frequency, FREQUENCIES, isTimeZone, nextRuns } from './schedule-times';
 
 export interface ScheduleInput {
@@ -305,26 +306,29 @@ export class ReportSchedulesService implements OnApplicationBootstrap {
           : [],
       });
     }
+    const failed: string[] = [];
     for (const url of s.recipients.webhooks) {
-      try {
-        await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            event: 'report.completed',
-            scheduleId: s.id,
-            reportId: run.id,
-            fileName: run.fileName,
-            contentType: run.contentType,
-            size: run.size,
-            sha256: run.sha256,
-            downloadUrl: link,
-          }),
-          signal: AbortSignal.timeout(10_000),
-        });
-      } catch (err) {
-        this.logger.warn(`webhook for schedule ${s.id} failed: ${(err as Error).message}`);
+      const outcome = await postWebhook(url, {
+        event: 'report.completed',
+        scheduleId: s.id,
+        reportId: run.id,
+        fileName: run.fileName,
+        contentType: run.contentType,
+        size: run.size,
+        sha256: run.sha256,
+        downloadUrl: link,
+      });
+      if (!outcome.ok) {
+        // The URL may carry a token in its query: only the origin is logged and sent.
+        const origin = URL.canParse(url) ? new URL(url).origin : 'a webhook';
+        this.logger.warn(
+          `webhook ${origin} for schedule ${s.id} failed after ${outcome.attempts} attempt(s): ${outcome.error}`,
+        );
+        failed.push(`${origin} (${outcome.error}, ${outcome.attempts} attempt${outcome.attempts === 1 ? '' : 's'})`);
       }
+    }
+    if (failed.length) {
+      await this.notifyOwner(s, `The scheduled report "${s.name}" could not be delivered to ${failed.join(', ')}.`);
     }
   }
 }

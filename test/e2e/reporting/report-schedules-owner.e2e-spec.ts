@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { DataSource } from 'typeorm';
@@ -190,4 +191,88 @@ describe('report schedules: owner status and permissions, one occurrence one run
       for (const id of ids) expect(await runsOf(id)).toBe(round + 1);
     }
   }, 90_000);
+  it('webhook delivery is retried against a real receiver that fails, then succeeds', async () => {
+    const received: { body: string; status: number }[] = [];
+    let arrived: () => void = () => undefined;
+    const second = new Promise<void>((resolve) => (arrived = resolve));
+    // Answers 503 to the first POST, 204 to the next one.
+    const receiver: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const status = received.length === 0 ? 503 : 204;
+        received.push({ body: Buffer.concat(chunks).toString(), status });
+        res.writeHead(status).end();
+        if (received.length === 2) arrived();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/reports?token=s3cret`;
+      const id = await create(root, {
+        name: 'Hooked',
+        template: 'risk',
+        format: 'json',
+        recipients: { webhooks: [url] },
+      });
+      await makeDue(id);
+      mails.length = 0;
+      await tick();
+      await second;
+      expect(received.map((r) => r.status)).toEqual([503, 204]);
+      const [first, retried] = received.map((r) => JSON.parse(r.body));
+      expect(retried).toEqual(first);
+      const run = (
+        await ds.query<{ id: string; sha256: string; size: string }[]>(
+          `SELECT id, sha256, size FROM report_runs WHERE schedule_id = $1`,
+          [id],
+        )
+      )[0];
+      expect(retried).toMatchObject({
+        event: 'report.completed',
+        scheduleId: id,
+        reportId: run.id,
+        sha256: run.sha256,
+        size: Number(run.size),
+      });
+      // Delivered in the end: no failure notice to the owner.
+      expect(mails.filter((m) => m.to.includes(ADMIN_EMAIL))).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
+  }, 60_000);
+
+  it('a webhook that refuses for good is not retried, and the owner is told without the URL secret', async () => {
+    let hits = 0;
+    const receiver: Server = createServer((req, res) => {
+      hits++;
+      req.resume();
+      req.on('end', () => res.writeHead(404).end());
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+      const id = await create(root, {
+        name: 'Gone hook',
+        template: 'risk',
+        format: 'json',
+        recipients: { webhooks: [`${origin}/hooks?token=s3cret`] },
+      });
+      await makeDue(id);
+      mails.length = 0;
+      await tick();
+      const until = Date.now() + 60_000;
+      while (!mails.some((m) => m.to.includes(ADMIN_EMAIL)) && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // The body is quoted-printable: undo its soft line breaks.
+      const notice = mails.find((m) => m.to.includes(ADMIN_EMAIL))!.data.replace(/=\r?\n/g, '');
+      expect(notice).toContain('could not be delivered');
+      expect(notice).toContain(`${origin} (HTTP 404, 1 attempt)`);
+      expect(notice).not.toContain('s3cret');
+      expect(hits).toBe(1);
+    } finally {
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
+  }, 60_000);
 });
