@@ -242,7 +242,10 @@ export class ReportsService {
    * reader is not its owner, the data source they read it under; null for a run that does not
    * exist or that they may not see (both answer alike).
    */
-  async readable(principal: Principal, id: string): Promise<{ run: ReportRunRow; readAs: DataSourceKey | null } | null> {
+  async readable(
+    principal: Principal,
+    id: string,
+  ): Promise<{ run: ReportRunRow; readAs: DataSourceKey | null } | null> {
     const run = UUID.test(id) ? await this.runs.find(id.toLowerCase()) : null;
     if (!run) return null;
     if (run.ownerId === principal.userId) return { run, readAs: null };
@@ -274,7 +277,9 @@ export class ReportsService {
     const rows = await this.runs.list(
       {
         ownerId: everyone ? null : principal.userId,
-        ...(everyone ? { othersOf: { userId: principal.userId, dataSources: ReportsService.othersReadable(principal) } } : {}),
+        ...(everyone
+          ? { othersOf: { userId: principal.userId, dataSources: ReportsService.othersReadable(principal) } }
+          : {}),
         template: query.template,
         reportKey: query.reportKey,
       },

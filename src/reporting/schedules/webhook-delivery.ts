@@ -36,7 +36,8 @@ export async function postWebhook(
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
       await res.body?.cancel();
-      if (res.status >= 200 && res.status < 300) return { ok: true, attempts: attempt, status: res.status, error: null };
+      if (res.status >= 200 && res.status < 300)
+        return { ok: true, attempts: attempt, status: res.status, error: null };
       outcome = { ok: false, attempts: attempt, status: res.status, error: `HTTP ${res.status}` };
       if (!retryable(res.status)) return outcome;
     } catch (err) {

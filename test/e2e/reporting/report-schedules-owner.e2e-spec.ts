@@ -128,7 +128,10 @@ describe('report schedules: owner status and permissions, one occurrence one run
       format: 'csv',
       recipients: { emails: ['compliance@example.com'] },
     });
-    const demoted = await t.http.put(`/api/v1/users/${owner.id}/roles`).set(bearer(root)).send({ roles: ['manager'] });
+    const demoted = await t.http
+      .put(`/api/v1/users/${owner.id}/roles`)
+      .set(bearer(root))
+      .send({ roles: ['manager'] });
     expect(demoted.status).toBe(200);
     await makeDue(id);
     mails.length = 0;
@@ -145,7 +148,10 @@ describe('report schedules: owner status and permissions, one occurrence one run
     expect(mails).toHaveLength(1);
 
     // The role back: the next occurrence runs and reaches its recipients.
-    await t.http.put(`/api/v1/users/${owner.id}/roles`).set(bearer(root)).send({ roles: ['manager', 'auditor'] });
+    await t.http
+      .put(`/api/v1/users/${owner.id}/roles`)
+      .set(bearer(root))
+      .send({ roles: ['manager', 'auditor'] });
     await makeDue(id);
     await tick();
     expect(await runsOf(id)).toBe(1);
@@ -153,7 +159,9 @@ describe('report schedules: owner status and permissions, one occurrence one run
     while (!mails.some((m) => m.to.includes('compliance@example.com')) && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(mails.find((m) => m.to.includes('compliance@example.com'))?.data).toContain('Subject: Report: Access review');
+    expect(mails.find((m) => m.to.includes('compliance@example.com'))?.data).toContain(
+      'Subject: Report: Access review',
+    );
   }, 90_000);
 
   it('an occurrence is taken only with its run: a failure between the two loses nothing', async () => {

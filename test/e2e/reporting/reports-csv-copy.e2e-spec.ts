@@ -64,7 +64,10 @@ describe('reports: the trades CSV streamed by COPY is byte for byte the renderer
   };
 
   const runCsv = async (parameters: Record<string, unknown>) => {
-    const res = await t.http.post('/api/v1/reports').set(bearer(root)).send({ template: 'trades', format: 'csv', parameters });
+    const res = await t.http
+      .post('/api/v1/reports')
+      .set(bearer(root))
+      .send({ template: 'trades', format: 'csv', parameters });
     expect(res.status).toBe(202);
     const done = await settle(res.body.id);
     expect(done).toMatchObject({ status: 'completed', error: null });

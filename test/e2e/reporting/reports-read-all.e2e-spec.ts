@@ -103,7 +103,11 @@ describe('reports: reports:read-all over REST and the live gateway', () => {
       expect(await emitAck(s, 'subscribe', { channel: `report:${securityRun}` })).toMatchObject({ ok: true });
       return s;
     };
-    const [byOwner, byAuditor, byViewer] = [await open(ops.tokens), await open(auditor.tokens), await open(viewer.tokens)];
+    const [byOwner, byAuditor, byViewer] = [
+      await open(ops.tokens),
+      await open(auditor.tokens),
+      await open(viewer.tokens),
+    ];
     const leaked = nextEvent(byViewer, 'report_progress', () => true, 800).then(
       () => true,
       () => false,
@@ -124,7 +128,10 @@ describe('reports: reports:read-all over REST and the live gateway', () => {
 
     // The auditor becomes a viewer: the subscription is revoked at the next recheck.
     const revoked = nextEvent<{ channel: string; code: string }>(byAuditor, 'revoked', () => true, 10_000);
-    const demoted = await t.http.put(`/api/v1/users/${auditor.id}/roles`).set(bearer(root)).send({ roles: ['viewer'] });
+    const demoted = await t.http
+      .put(`/api/v1/users/${auditor.id}/roles`)
+      .set(bearer(root))
+      .send({ roles: ['viewer'] });
     expect(demoted.status).toBe(200);
     expect(await revoked).toMatchObject({ channel: `report:${securityRun}`, code: 'NOT_FOUND' });
   }, 30_000);

@@ -257,7 +257,8 @@ describe('reports: built-in templates in every format, custom templates in a san
           // Read back by poppler's pdftotext (CI installs poppler-utils beside chromium).
           const pdfText = execFileSync(PDFTOTEXT, ['-layout', '-enc', 'UTF-8', '-', '-'], { input: body }).toString();
           expect(pdfText).toContain(done.templateName);
-          for (const figure of FIGURES[template]) expect(pdfText).toMatch(new RegExp(`(^|\\s)${escape(figure)}(\\s|$)`, 'm'));
+          for (const figure of FIGURES[template])
+            expect(pdfText).toMatch(new RegExp(`(^|\\s)${escape(figure)}(\\s|$)`, 'm'));
           for (const [label, figure] of LABELLED[template] ?? []) {
             expect(pdfText).toMatch(new RegExp(`${escape(label)}\\s+${escape(figure)}(\\s|$)`));
           }
