@@ -13,8 +13,8 @@ import { ReportRunnerService } from '../runs/report-runner.service';
 import { type ReportRunRow, ReportRunsRepository } from '../runs/report-runs.repository';
 import { ReportsService } from '../runs/reports.service';
 import { type Recipients, type ReportScheduleRow, ReportSchedulesRepository } from './report-schedules.repository';
-import { postWebhook } from './webhook-delivery';
 import { cronError, cronFor, type Frequency, FREQUENCIES, isTimeZone, nextRuns } from './schedule-times';
+import { postWebhook } from './webhook-delivery';
 
 export interface ScheduleInput {
   name: string;
@@ -33,10 +33,11 @@ const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Report schedules: due schedules are claimed through PostgreSQL (each runs once across
- * instances; one missed while every instance was down runs once, at the next tick), run as their
- * owner with the owner's current permissions (an owner who is no longer active pauses them), and
- * delivered by email (attachment, or a link above REPORTS_ATTACH_MAX_BYTES) and webhook.
+ * Report schedules: a due occurrence is taken in the transaction that queues its run (each runs
+ * once across instances, and is never lost between the two; one missed while every instance was
+ * down runs once, at the next tick), run as their owner with the owner's current permissions (an
+ * owner who is no longer active pauses them until reactivated), and delivered by email
+ * (attachment, or a link above REPORTS_ATTACH_MAX_BYTES) and webhook (retried).
  */
 @Injectable()
 export class ReportSchedulesService implements OnApplicationBootstrap {
