@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { SecurityModule } from '../security/security.module';
+import { ReportingModule } from '../reporting/reporting.module';
 import { KeyUsageMetrics } from './metrics/key-usage.metrics';
 import { TradingModule } from '../trading/trading.module';
 import { AsyncApiController } from './live/asyncapi.controller';
@@ -27,7 +28,7 @@ import { HttpMeter } from './stats/http-meter.service';
  * and the gateway listens to the other modules' events: none of them imports this module.
  */
 @Module({
-  imports: [DiscoveryModule, SecurityModule, TradingModule],
+  imports: [DiscoveryModule, SecurityModule, TradingModule, ReportingModule],
   controllers: [ApiStatsController, MetricsController, AsyncApiController],
   providers: [
     RouteRegistry,

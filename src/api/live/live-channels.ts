@@ -1,3 +1,4 @@
+import type { DataSourceKey } from '../../reporting/data/data-sources';
 import type { Permission } from '../../security/rbac/permissions';
 
 /** The channels of the live gateway: fixed ones, and `portfolio:<id>` / `report:<id>` per object. */
@@ -6,7 +7,17 @@ export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
 export type Channel =
   | { kind: 'prices' | 'security-events' | 'metrics' | 'alerts'; name: string }
-  | { kind: 'portfolio' | 'report'; name: string; id: string };
+  | {
+      kind: 'portfolio' | 'report';
+      name: string;
+      id: string;
+      /**
+       * Report channels, set on subscription: the room of the run's owner when the subscriber may
+       * read that run (its owner, or a `reports:read-all` reader of its data source, `readAs`).
+       */
+      room?: string;
+      readAs?: DataSourceKey;
+    };
 
 /** What each kind of channel needs, checked at subscription and again whenever permissions change. */
 export const CHANNEL_PERMISSIONS: Record<ChannelKind, readonly Permission[]> = {
@@ -49,12 +60,14 @@ export function missingPermissions(kind: ChannelKind, held: ReadonlySet<Permissi
 }
 
 /**
- * The Socket.IO room a subscription joins. A report's progress goes to its owner only, so a
- * report room is per (report, user): a report you may not see behaves exactly like one that does
- * not exist (the subscription succeeds and nothing ever arrives).
+ * The Socket.IO room a subscription joins. A report's progress goes to the room of its owner
+ * (`reportRoom`), which those who may read the run join (REST's read rule, `ReportsService.readable`);
+ * anyone else joins a room of their own, so a report you may not see behaves exactly like one that
+ * does not exist (the subscription succeeds and nothing ever arrives).
  */
 export function roomOf(channel: Channel, userId: string): string {
-  return channel.kind === 'report' ? `${channel.name}#${userId}` : channel.name;
+  if (channel.kind !== 'report') return channel.name;
+  return channel.room ?? `${channel.name}#${userId}`;
 }
 
 export const reportRoom = (reportId: string, ownerId: string): string => `report:${reportId.toLowerCase()}#${ownerId}`;

@@ -4,6 +4,7 @@ import { InjectConfig } from '../../common/config/config.module';
 import { ErrorCode } from '../../common/errors/error-code';
 import { PrincipalsService, sourceKey } from '../../security/auth/principals.service';
 import { IpRulesService } from '../../security/ip-rules/ip-rules.service';
+import { ReportsService } from '../../reporting/runs/reports.service';
 import { PortfoliosService } from '../../trading/portfolios/portfolios.service';
 import { type LiveSocket, LiveHub } from './live-hub';
 import { missingPermissions } from './live-channels';
@@ -77,6 +78,19 @@ export class LiveRevalidator implements OnApplicationBootstrap, OnModuleDestroy 
       socket.data.principal = check.principal;
       for (const channel of [...socket.data.subscriptions.values()]) {
         const missing = missingPermissions(channel.kind, check.principal.permissions);
+        // Another user's report, read under reports:read-all: still readable with these permissions?
+        if (
+          missing.length === 0 &&
+          channel.kind === 'report' &&
+          channel.readAs &&
+          !ReportsService.readsOthersOf(check.principal.permissions, channel.readAs)
+        ) {
+          await this.hub.revoke(socket, channel.name, {
+            code: ErrorCode.NotFound,
+            message: 'The report does not exist or you may not see it.',
+          });
+          continue;
+        }
         if (missing.length > 0) {
           await this.hub.revoke(socket, channel.name, {
             code: ErrorCode.Forbidden,

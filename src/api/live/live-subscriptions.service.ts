@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { ReportsService } from '../../reporting/runs/reports.service';
 import { PortfoliosService } from '../../trading/portfolios/portfolios.service';
 import { LiveAuthService } from './live-auth.service';
 import { type LiveSocket, LiveHub } from './live-hub';
-import { channelError, missingPermissions, parseChannel } from './live-channels';
+import { channelError, missingPermissions, parseChannel, reportRoom } from './live-channels';
 import type { Ack, LiveError } from './live.events';
 
 /** At most this many channels per connection. */
@@ -38,6 +39,7 @@ export class LiveSubscriptionsService {
     private readonly hub: LiveHub,
     private readonly auth: LiveAuthService,
     private readonly portfolios: PortfoliosService,
+    private readonly reports: ReportsService,
   ) {}
 
   async subscribe(socket: LiveSocket, message: unknown): Promise<Ack<{ channel: string }>> {
@@ -59,8 +61,16 @@ export class LiveSubscriptionsService {
           `A connection may hold at most ${MAX_SUBSCRIPTIONS} subscriptions.`,
         );
       }
-      // A report's progress goes to its owner only (see roomOf): any well-formed id is accepted.
       if (channel.kind === 'portfolio') await this.portfolios.requireAccess(principal, channel.id);
+      // A report's progress goes to those who may read the run (see roomOf); any well-formed id
+      // is accepted, and one you may not see (or that does not exist yet) sends you nothing.
+      if (channel.kind === 'report') {
+        const readable = await this.reports.readable(principal, channel.id);
+        if (readable) {
+          channel.room = reportRoom(readable.run.id, readable.run.ownerId);
+          if (readable.readAs) channel.readAs = readable.readAs;
+        }
+      }
       if (socket.disconnected) return { ok: true, channel: channel.name };
       await this.hub.join(socket, channel);
       return { ok: true, channel: channel.name };

@@ -1,6 +1,10 @@
+import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { Side } from '../../trading/valuation/average-cost';
 
 /**
@@ -108,6 +112,64 @@ export class ReportDataRepository {
       params,
     );
     return rows.map(mapTrade);
+  }
+
+  /**
+   * PostgreSQL (cluster mode) only: the same rows as {@link tradesPage}, in the same order, as CSV
+   * straight from `COPY (SELECT …) TO STDOUT`, without a header. The columns, values and quoting
+   * are those the renderer's json2csv writes for the trades table (every non-null value quoted,
+   * `"` doubled, NULL empty, `executedAt` as `toISOString()` prints it), so the file is byte for
+   * byte the same and no row is ever parsed in JavaScript. The connection is held until `done`
+   * is called, which must be called once whatever happens (with the error, if any, so a broken
+   * connection is discarded rather than pooled). COPY takes no bind parameters: the values are
+   * quoted by the driver's `escapeLiteral`.
+   */
+  async copyTradesCsv(
+    books: string[],
+    range: { from: Date; to: Date; asOf: Date },
+  ): Promise<{ stream: Readable & { rowCount: number }; done: (err?: Error) => Promise<void> }> {
+    // The pg pool behind TypeORM: COPY needs the driver's own client, which TypeORM does not expose.
+    const pool = (this.dataSource.driver as PostgresDriver).master as Pool;
+    const client = await pool.connect();
+    const lit = (v: string): string => client.escapeLiteral(v);
+    const bookList = books.length ? `ARRAY[${books.map(lit).join(', ')}]::uuid[]` : `ARRAY[]::uuid[]`;
+    try {
+      // A large export may outlast DATABASE_STATEMENT_TIMEOUT_MS; it is a background job that
+      // streams with backpressure, so the limit is lifted for this read-only transaction only.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query('SET LOCAL statement_timeout = 0');
+    } catch (err) {
+      client.release(err as Error);
+      throw err;
+    }
+    const sql = `COPY (
+        SELECT t.id, t.portfolio_id,
+               to_char(t.executed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               t.symbol, t.side, ${NUM('t.quantity')}, ${NUM('t.price')}, ${NUM('t.fees')}, t.external_id
+          FROM trades t
+         WHERE t.portfolio_id = ANY(${bookList}) AND t.executed_at >= ${lit(range.from.toISOString())}::timestamptz
+           AND t.executed_at <= ${lit(range.to.toISOString())}::timestamptz
+           AND t.created_at <= ${lit(range.asOf.toISOString())}::timestamptz
+         ORDER BY t.executed_at, t.portfolio_id, t.seq
+      ) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)`;
+    const stream = client.query(copyTo(sql));
+    let released = false;
+    const done = async (err?: Error): Promise<void> => {
+      if (released) return;
+      released = true;
+      if (err) {
+        client.release(err);
+        return;
+      }
+      try {
+        await client.query('COMMIT');
+        client.release();
+      } catch (e) {
+        client.release(e as Error);
+        throw e;
+      }
+    };
+    return { stream, done };
   }
 
   async countTrades(books: string[], range: { from: Date; to: Date; asOf: Date }): Promise<number> {

@@ -58,6 +58,17 @@ export class ReportQueryDto extends PageQueryDto {
   @IsOptional()
   @Matches(/^[0-9a-f]{64}$/)
   reportKey?: string;
+
+  @ApiPropertyOptional({
+    enum: ['me', 'all'],
+    default: 'me',
+    example: 'all',
+    description:
+      "`all` (needs `reports:read-all`): your runs and other users' runs of the data sources whose data you may read yourself (trading data needs `portfolios:read-all`).",
+  })
+  @IsOptional()
+  @IsIn(['me', 'all'])
+  owner?: 'me' | 'all';
 }
 
 export class ReportRunDto {

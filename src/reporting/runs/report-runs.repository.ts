@@ -192,7 +192,13 @@ export class ReportRunsRepository {
 
   /** Newest first; everyone's with `all`, else the owner's. */
   async list(
-    filter: { ownerId: string | null; reportKey?: string; template?: string },
+    filter: {
+      ownerId: string | null;
+      /** With no ownerId: the user's own runs and others' runs of these data sources only. */
+      othersOf?: { userId: string; dataSources: string[] };
+      reportKey?: string;
+      template?: string;
+    },
     limit: number,
     after: { createdAt: Date; id: string } | null,
   ): Promise<ReportRunRow[]> {
@@ -201,6 +207,14 @@ export class ReportRunsRepository {
     if (filter.ownerId) {
       params.push(filter.ownerId);
       where.push(`owner_id = $${params.length}`);
+    }
+    if (filter.othersOf) {
+      params.push(filter.othersOf.userId, filter.othersOf.dataSources);
+      const [u, ds] = [`$${params.length - 1}`, `$${params.length}`];
+      where.push(
+        `(owner_id = ${u} OR template = ANY(${ds}::text[])
+           OR template IN (SELECT id::text FROM report_templates WHERE data_source = ANY(${ds}::text[])))`,
+      );
     }
     if (filter.reportKey) {
       params.push(filter.reportKey);

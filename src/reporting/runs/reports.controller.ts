@@ -81,11 +81,12 @@ export class ReportsController {
   @Get()
   @Authenticated('reports:read')
   @ApiOperation({
-    summary: 'List your report runs',
-    description: 'Newest first; filter by template or report key (its versions).',
+    summary: 'List report runs',
+    description:
+      "Your runs, newest first; filter by template or report key (its versions). `owner=all` (needs `reports:read-all`) adds other users' runs of the data sources whose data you may read yourself.",
   })
   @ApiOkResponse({ type: ReportRunPageDto })
-  @ApiProblems(400)
+  @ApiProblems(400, 403)
   async list(@CurrentPrincipal() principal: Principal, @Query() query: ReportQueryDto): Promise<ReportRunPageDto> {
     const page = await this.reports.list(principal, query);
     return { items: page.items.map(mapRun), nextCursor: page.nextCursor };
@@ -95,7 +96,8 @@ export class ReportsController {
   @Authenticated('reports:read')
   @ApiOperation({
     summary: 'A report run',
-    description: "Status, progress, and when completed the file's name, type, size and SHA-256.",
+    description:
+      "Status, progress, and when completed the file's name, type, size and SHA-256. Your own runs; with `reports:read-all`, also other users' runs of data you may read yourself (else 404).",
   })
   @ApiOkResponse({ type: ReportRunDto })
   @ApiProblems(404)
@@ -107,7 +109,8 @@ export class ReportsController {
   @Authenticated('reports:read')
   @ApiOperation({
     summary: 'Download a report file',
-    description: 'Streams the file with its content type and a filename. Audited.',
+    description:
+      'Streams the file with its content type and a filename. The same read rule as GET /reports/{id}. Audited.',
   })
   @ApiProduces('text/html', 'text/csv', 'application/json', 'application/pdf')
   @ApiOkResponse({

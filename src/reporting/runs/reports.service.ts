@@ -13,6 +13,7 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { DEFAULT_PAGE_SIZE, decodeCursor, type Page, toPage } from '../../common/pagination/pagination';
 import { AuditService } from '../../security/audit/audit.service';
 import type { Principal } from '../../security/auth/principal';
+import type { Permission } from '../../security/rbac/permissions';
 import { DATA_SOURCE_KEYS, DATA_SOURCES, type DataSourceKey, type ParamSpec } from '../data/data-sources';
 import { canonicalJson, type ParamValues, validateParameters } from '../data/parameters';
 import { ReportDataService } from '../data/report-data.service';
@@ -217,21 +218,71 @@ export class ReportsService {
     }
   }
 
-  /** A run the caller owns, else 404. */
+  /**
+   * Whose runs one may read: one's own (`reports:read`), and with `reports:read-all` other
+   * users' runs of a data source whose data the reader may read themselves: its permissions, and
+   * for portfolio data every portfolio (`portfolios:read-all`), since another user's trading
+   * report covers books the reader may not be shared. So an auditor reads the security and
+   * activity reports anyone ran, not trading books; an admin reads every report. Pure.
+   */
+  static readsOthersOf(permissions: ReadonlySet<Permission>, source: DataSourceKey): boolean {
+    if (!permissions.has('reports:read-all')) return false;
+    const needs = DATA_SOURCES[source].permissions;
+    if (!needs.every((p) => permissions.has(p))) return false;
+    return !needs.includes('portfolios:read') || permissions.has('portfolios:read-all');
+  }
+
+  /** The data sources of other users' runs `principal` may read. */
+  static othersReadable(principal: Principal): DataSourceKey[] {
+    return DATA_SOURCE_KEYS.filter((k) => ReportsService.readsOthersOf(principal.permissions, k));
+  }
+
+  /**
+   * The one read rule of runs (REST and the live `report:<id>` channel): the run and, when the
+   * reader is not its owner, the data source they read it under; null for a run that does not
+   * exist or that they may not see (both answer alike).
+   */
+  async readable(
+    principal: Principal,
+    id: string,
+  ): Promise<{ run: ReportRunRow; readAs: DataSourceKey | null } | null> {
+    const run = UUID.test(id) ? await this.runs.find(id.toLowerCase()) : null;
+    if (!run) return null;
+    if (run.ownerId === principal.userId) return { run, readAs: null };
+    if (!principal.permissions.has('reports:read-all')) return null;
+    const template = await this.resolveTemplate(run.template).catch(() => null);
+    if (!template || !ReportsService.readsOthersOf(principal.permissions, template.dataSource)) return null;
+    return { run, readAs: template.dataSource };
+  }
+
+  /** A run the caller may read (see {@link readable}), else 404. */
   async get(principal: Principal, id: string): Promise<ReportRunRow> {
-    const run = UUID.test(id) ? await this.runs.find(id) : null;
-    if (!run || run.ownerId !== principal.userId) throw AppException.notFound('report');
-    return run;
+    const found = await this.readable(principal, id);
+    if (!found) throw AppException.notFound('report');
+    return found.run;
   }
 
   async list(
     principal: Principal,
-    query: { limit?: number; cursor?: string; template?: string; reportKey?: string },
+    query: { limit?: number; cursor?: string; template?: string; reportKey?: string; owner?: 'me' | 'all' },
   ): Promise<Page<ReportRunRow>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = decodeCursor(query.cursor, 'time');
+    const everyone = query.owner === 'all';
+    if (everyone && !principal.permissions.has('reports:read-all')) {
+      throw new AppException(ErrorCode.Forbidden, "Listing other users' reports needs reports:read-all.", {
+        extensions: { missingPermissions: ['reports:read-all'] },
+      });
+    }
     const rows = await this.runs.list(
-      { ownerId: principal.userId, template: query.template, reportKey: query.reportKey },
+      {
+        ownerId: everyone ? null : principal.userId,
+        ...(everyone
+          ? { othersOf: { userId: principal.userId, dataSources: ReportsService.othersReadable(principal) } }
+          : {}),
+        template: query.template,
+        reportKey: query.reportKey,
+      },
       limit + 1,
       after ? { createdAt: new Date(after.k), id: after.id } : null,
     );

@@ -74,7 +74,7 @@ function returned<T>(result: T[] | [T[], number]): T[] {
   return Array.isArray(result[0]) ? result[0] : (result as T[]);
 }
 
-/** Report schedules; due ones are claimed with FOR UPDATE SKIP LOCKED so each runs once across instances. */
+/** Report schedules; a due occurrence is taken by a compare-and-set on `next_run_at`, so each runs once across instances. */
 @Injectable()
 export class ReportSchedulesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -137,30 +137,65 @@ export class ReportSchedulesRepository {
   }
 
   /**
-   * Claims one due schedule inside `work`'s transaction: the row stays locked (others skip it)
-   * until `work` has queued the run and moved `next_run_at`, then commits.
+   * The next due active schedule, read without a lock (`skip`: ids this tick already handled).
+   * Taking it is {@link advance}'s compare-and-set, in the transaction that queues its run.
    */
-  async claimDue<T>(
-    now: Date,
-    work: (manager: EntityManager, schedule: ReportScheduleRow) => Promise<T>,
-  ): Promise<T | null> {
-    return this.dataSource.transaction(async (manager) => {
-      const rows = await manager.query<RawSchedule[]>(
-        `SELECT * FROM report_schedules WHERE status = 'active' AND next_run_at <= $1
-          ORDER BY next_run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
-        [now],
-      );
-      if (rows.length === 0) return null;
-      return work(manager, map(rows[0]));
-    });
+  async nextDue(now: Date, skip: string[]): Promise<ReportScheduleRow | null> {
+    const rows = await this.dataSource.query<RawSchedule[]>(
+      `SELECT * FROM report_schedules WHERE status = 'active' AND next_run_at <= $1 AND NOT (id = ANY($2::uuid[]))
+        ORDER BY next_run_at, id LIMIT 1`,
+      [now, skip],
+    );
+    return rows.length ? map(rows[0]) : null;
   }
 
-  async markRun(manager: EntityManager, id: string, runId: string | null, nextRunAt: Date, at: Date): Promise<void> {
-    await manager.query(
-      `UPDATE report_schedules SET next_run_at = $2, last_run_at = $3, last_run_id = coalesce($4, last_run_id),
-              updated_at = now() WHERE id = $1`,
-      [id, nextRunAt, at, runId],
+  /**
+   * Takes one occurrence of a schedule: moves `next_run_at` from `due` (the occurrence read by
+   * {@link nextDue}) to `next`, only if it still is `due` and the schedule is active. Under READ
+   * COMMITTED a concurrent taker waits for the row lock and then finds `next_run_at` changed, so
+   * exactly one caller gets `true`. Called in the transaction that inserts the occurrence's run:
+   * the occurrence is taken if and only if its run exists.
+   */
+  async advance(manager: EntityManager, id: string, due: Date, next: Date, at: Date): Promise<boolean> {
+    const rows = await manager.query<{ id: string }[] | [{ id: string }[], number]>(
+      `UPDATE report_schedules SET next_run_at = $3, last_run_at = $4, updated_at = now()
+        WHERE id = $1 AND status = 'active'
+          AND date_trunc('milliseconds', next_run_at) = date_trunc('milliseconds', $2::timestamptz) RETURNING id`,
+      [id, due, next, at],
     );
+    return returned(rows).length === 1;
+  }
+
+  /** Pauses, as `owner_inactive`, the active schedules whose owner is not active; their ids. */
+  async pauseForInactiveOwners(): Promise<string[]> {
+    const rows = await this.dataSource.query<{ id: string }[] | [{ id: string }[], number]>(
+      `UPDATE report_schedules s SET status = 'paused', paused_reason = 'owner_inactive', next_run_at = NULL,
+              updated_at = now()
+         FROM users u
+        WHERE u.id = s.owner_id AND s.status = 'active' AND u.status <> 'active'
+        RETURNING s.id`,
+    );
+    return returned(rows).map((r) => r.id);
+  }
+
+  /** Schedules paused because their owner was not active, whose owner is active again. */
+  async pausedForReactivatedOwners(): Promise<ReportScheduleRow[]> {
+    const rows = await this.dataSource.query<RawSchedule[]>(
+      `SELECT s.* FROM report_schedules s JOIN users u ON u.id = s.owner_id
+        WHERE s.status = 'paused' AND s.paused_reason = 'owner_inactive' AND u.status = 'active'
+        ORDER BY s.id`,
+    );
+    return rows.map(map);
+  }
+
+  /** Resumes a schedule paused for its owner, unless it changed meanwhile (paused by hand, deleted). */
+  async resumeForOwner(id: string, nextRunAt: Date): Promise<boolean> {
+    const rows = await this.dataSource.query<{ id: string }[] | [{ id: string }[], number]>(
+      `UPDATE report_schedules SET status = 'active', paused_reason = NULL, next_run_at = $2, updated_at = now()
+        WHERE id = $1 AND status = 'paused' AND paused_reason = 'owner_inactive' RETURNING id`,
+      [id, nextRunAt],
+    );
+    return returned(rows).length === 1;
   }
 
   async setLastRun(manager: EntityManager, id: string, runId: string): Promise<void> {

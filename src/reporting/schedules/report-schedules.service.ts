@@ -14,6 +14,7 @@ import { type ReportRunRow, ReportRunsRepository } from '../runs/report-runs.rep
 import { ReportsService } from '../runs/reports.service';
 import { type Recipients, type ReportScheduleRow, ReportSchedulesRepository } from './report-schedules.repository';
 import { cronError, cronFor, type Frequency, FREQUENCIES, isTimeZone, nextRuns } from './schedule-times';
+import { postWebhook } from './webhook-delivery';
 
 export interface ScheduleInput {
   name: string;
@@ -32,10 +33,11 @@ const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Report schedules: due schedules are claimed through PostgreSQL (each runs once across
- * instances; one missed while every instance was down runs once, at the next tick), run as their
- * owner with the owner's current permissions (an owner who is no longer active pauses them), and
- * delivered by email (attachment, or a link above REPORTS_ATTACH_MAX_BYTES) and webhook.
+ * Report schedules: a due occurrence is taken in the transaction that queues its run (each runs
+ * once across instances, and is never lost between the two; one missed while every instance was
+ * down runs once, at the next tick), run as their owner with the owner's current permissions (an
+ * owner who is no longer active pauses them until reactivated), and delivered by email
+ * (attachment, or a link above REPORTS_ATTACH_MAX_BYTES) and webhook (retried).
  */
 @Injectable()
 export class ReportSchedulesService implements OnApplicationBootstrap {
@@ -171,30 +173,26 @@ export class ReportSchedulesService implements OnApplicationBootstrap {
     return run;
   }
 
-  /** Claims due schedules one by one and queues their runs. */
+  /**
+   * One pass of the scheduler: pauses the schedules of owners who are no longer active, resumes
+   * those paused for an owner who is active again, then takes every due occurrence once.
+   */
   async tick(): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
     try {
+      await this.followOwners();
+      const handled: string[] = [];
       for (;;) {
         const now = new Date();
-        // The claim only moves next_run_at, in its own short transaction (the row is locked and
-        // skipped by other instances meanwhile): nothing else may run inside it, since the embedded
-        // engine has one connection.
-        const s = await this.schedules.claimDue(now, async (manager, due) => {
-          await this.schedules.markRun(manager, due.id, null, nextRuns(due.cron, due.timeZone, now)[0], now);
-          return due;
-        });
-        if (!s) break;
-        const claimed = await this.queueScheduled(s);
-        if (claimed.run) {
-          this.reports.emitProgress(claimed.run);
-          this.runner.kick();
-        } else if ('error' in claimed && claimed.error) {
-          await this.notifyOwner(
-            claimed.schedule,
-            `The scheduled report "${claimed.schedule.name}" could not run: ${claimed.error}`,
-          );
+        const due = await this.schedules.nextDue(now, handled);
+        if (!due) break;
+        handled.push(due.id);
+        try {
+          await this.takeOccurrence(due, now);
+        } catch (err) {
+          // Still due (nothing was taken): the next tick, of any instance, tries again.
+          this.logger.error(`schedule ${due.id}: ${(err as Error).message}`);
         }
       }
     } catch (err) {
@@ -204,37 +202,66 @@ export class ReportSchedulesService implements OnApplicationBootstrap {
     }
   }
 
-  /** Queues the run of a claimed schedule as its owner; pauses it when the owner is no longer active. */
-  private async queueScheduled(
-    s: ReportScheduleRow,
-  ): Promise<{ schedule: ReportScheduleRow; run: ReportRunRow | null; error?: string }> {
-    const owner = await this.runner.ownerPrincipal(s.ownerId);
-    if (!owner) {
-      await this.dataSource.transaction((manager) =>
-        this.schedules.setStatus(manager, s.id, 'paused', 'owner_inactive', null),
-      );
-      return { schedule: s, run: null };
+  /**
+   * A suspended (or deactivated) owner's schedules pause with the reason `owner_inactive`; when
+   * the owner is active again they resume from the next occurrence (none missed meanwhile runs).
+   * A schedule the owner paused by hand is not touched.
+   */
+  private async followOwners(): Promise<void> {
+    const paused = await this.schedules.pauseForInactiveOwners();
+    if (paused.length) this.logger.log(`paused ${paused.length} schedule(s) of owners no longer active`);
+    for (const s of await this.schedules.pausedForReactivatedOwners()) {
+      await this.schedules.resumeForOwner(s.id, nextRuns(s.cron, s.timeZone, new Date())[0]);
     }
+  }
+
+  /**
+   * Takes one due occurrence and queues its run as the owner, with the owner's current
+   * permissions. Moving `next_run_at` and inserting the run commit together (a compare-and-set
+   * on the occurrence, see {@link ReportSchedulesRepository.advance}): an instance that stops, or
+   * a database error, between the two loses nothing, since the occurrence stays due and the next
+   * tick (of any instance) takes it; and two instances never both take it. The owner and the
+   * request are checked before the transaction, which holds only its own queries (the embedded
+   * engine serves one connection).
+   */
+  private async takeOccurrence(due: ReportScheduleRow, now: Date): Promise<void> {
+    const dueAt = due.nextRunAt!;
+    const next = nextRuns(due.cron, due.timeZone, now)[0];
+    const owner = await this.runner.ownerPrincipal(due.ownerId);
+    if (!owner) {
+      await this.schedules.pauseForInactiveOwners();
+      return;
+    }
+    let prepared: Awaited<ReturnType<ReportsService['prepareRun']>>;
     try {
-      const prepared = await this.reports.prepareRun(owner, s);
-      const run = await this.dataSource.transaction(async (manager) => {
-        const inserted = await this.runs.insert(manager, {
-          ownerId: s.ownerId,
-          template: prepared.template.key,
-          templateName: prepared.template.name,
-          format: prepared.format,
-          parameters: prepared.parameters,
-          reportKey: prepared.reportKey,
-          asOf: prepared.asOf,
-          scheduleId: s.id,
-        });
-        await this.schedules.setLastRun(manager, s.id, inserted.id);
-        return inserted;
-      });
-      return { schedule: s, run };
+      prepared = await this.reports.prepareRun(owner, due);
     } catch (err) {
-      // The owner lost a permission or a portfolio: skip this time, tell the owner.
-      return { schedule: s, run: null, error: err instanceof AppException ? err.detail : (err as Error).message };
+      // The owner lost a permission or a portfolio: this occurrence is skipped, the owner told.
+      const skipped = await this.dataSource.transaction((manager) =>
+        this.schedules.advance(manager, due.id, dueAt, next, now),
+      );
+      const reason = err instanceof AppException ? err.detail : (err as Error).message;
+      if (skipped) await this.notifyOwner(due, `The scheduled report "${due.name}" could not run: ${reason}`);
+      return;
+    }
+    const run = await this.dataSource.transaction(async (manager) => {
+      if (!(await this.schedules.advance(manager, due.id, dueAt, next, now))) return null;
+      const inserted = await this.runs.insert(manager, {
+        ownerId: due.ownerId,
+        template: prepared.template.key,
+        templateName: prepared.template.name,
+        format: prepared.format,
+        parameters: prepared.parameters,
+        reportKey: prepared.reportKey,
+        asOf: prepared.asOf,
+        scheduleId: due.id,
+      });
+      await this.schedules.setLastRun(manager, due.id, inserted.id);
+      return inserted;
+    });
+    if (run) {
+      this.reports.emitProgress(run);
+      this.runner.kick();
     }
   }
 
@@ -280,26 +307,29 @@ export class ReportSchedulesService implements OnApplicationBootstrap {
           : [],
       });
     }
+    const failed: string[] = [];
     for (const url of s.recipients.webhooks) {
-      try {
-        await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            event: 'report.completed',
-            scheduleId: s.id,
-            reportId: run.id,
-            fileName: run.fileName,
-            contentType: run.contentType,
-            size: run.size,
-            sha256: run.sha256,
-            downloadUrl: link,
-          }),
-          signal: AbortSignal.timeout(10_000),
-        });
-      } catch (err) {
-        this.logger.warn(`webhook for schedule ${s.id} failed: ${(err as Error).message}`);
+      const outcome = await postWebhook(url, {
+        event: 'report.completed',
+        scheduleId: s.id,
+        reportId: run.id,
+        fileName: run.fileName,
+        contentType: run.contentType,
+        size: run.size,
+        sha256: run.sha256,
+        downloadUrl: link,
+      });
+      if (!outcome.ok) {
+        // The URL may carry a token in its query: only the origin is logged and sent.
+        const origin = URL.canParse(url) ? new URL(url).origin : 'a webhook';
+        this.logger.warn(
+          `webhook ${origin} for schedule ${s.id} failed after ${outcome.attempts} attempt(s): ${outcome.error}`,
+        );
+        failed.push(`${origin} (${outcome.error}, ${outcome.attempts} attempt${outcome.attempts === 1 ? '' : 's'})`);
       }
+    }
+    if (failed.length) {
+      await this.notifyOwner(s, `The scheduled report "${s.name}" could not be delivered to ${failed.join(', ')}.`);
     }
   }
 }

@@ -55,6 +55,8 @@ export const PERMISSIONS = {
   // Reporting
   'reports:read': 'List report runs and download report files the user can see',
   'reports:create': 'Run reports from templates',
+  'reports:read-all':
+    "Read other users' report runs and files, of data sources whose data the reader may read themselves",
   'report-templates:manage': 'Create and edit report templates',
   'report-schedules:manage': 'Create, edit and delete report schedules',
 

@@ -52,8 +52,9 @@ export const SUPER_ADMIN_ONLY_PERMISSIONS: readonly Permission[] = Object.freeze
  * - analyst is read-only analysis: every portfolio (`portfolios:read-all`) and its own reports,
  *   but no trading.
  * - auditor is a separate, read-only compliance branch. It reads the audit log, security events,
- *   users, groups (to review who holds which permissions), IP rules and API key metadata, but
- *   changes nothing and cannot trade. It is not part of manager, so managers cannot read the
+ *   users, groups (to review who holds which permissions), IP rules, API key metadata and the
+ *   reports others ran (`reports:read-all`, limited to data the auditor may read: the security
+ *   and activity reports, not trading books), but changes nothing and cannot trade. It is not part of manager, so managers cannot read the
  *   audit trail that records their own actions; admin inherits both branches.
  * - `metrics:read` goes to manager because managers write alert rules, which are expressions over
  *   metric names and history.
@@ -92,6 +93,7 @@ export const ROLE_DEFINITIONS: { readonly [R in Role]: RoleDefinition } = deepFr
       'groups:read',
       'ip-rules:read',
       'api-keys:read-all',
+      'reports:read-all',
     ],
   },
   manager: {

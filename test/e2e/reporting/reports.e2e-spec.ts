@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, BOOTSTRAP_ENV, bearer, createUser, login, type Tokens } from '../support/auth';
@@ -9,6 +10,10 @@ const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 const TEMPLATES = ['trading-performance', 'portfolio-summary', 'risk', 'user-activity', 'security-compliance'];
 const FORMATS = ['html', 'csv', 'json', ...(hasChromium ? ['pdf'] : [])];
+const PDFTOTEXT = '/usr/bin/pdftotext';
+if (hasChromium && !existsSync(PDFTOTEXT)) {
+  throw new Error(`reports e2e: PDF runs are tested, so ${PDFTOTEXT} is needed (apt-get install poppler-utils)`);
+}
 if (!hasChromium)
   console.warn(`reports e2e: ${CHROMIUM} is absent, so PDF runs are not tested (apt-get install chromium)`);
 
@@ -143,6 +148,23 @@ describe('reports: built-in templates in every format, custom templates in a san
     'security-compliance': [ADMIN_EMAIL, 'super_admin'],
   };
 
+  /** Summary rows: label and figure, checked side by side in HTML and in the PDF's text. */
+  const LABELLED: Record<string, [string, string][]> = {
+    'trading-performance': [
+      ['Total P&L', '38'],
+      ['Realised P&L', '13.5'],
+      ['Unrealised P&L', '24.5'],
+      ['Profit factor', '2.35'],
+      ['Turnover', '1.715'],
+    ],
+    risk: [
+      ['Long exposure', '525'],
+      ['Gross exposure', '525'],
+      ['Herfindahl index', '1'],
+    ],
+  };
+  const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
   for (const template of TEMPLATES) {
     for (const format of FORMATS) {
       it(`${template} as ${format}`, async () => {
@@ -224,9 +246,22 @@ describe('reports: built-in templates in every format, custom templates in a san
         } else if (format === 'html') {
           expect(file.headers['content-type']).toMatch(/^text\/html/);
           for (const figure of FIGURES[template]) expect(text).toContain(`>${figure}<`);
+          // Each figure in its own labelled row, not merely somewhere on the page.
+          for (const [label, figure] of LABELLED[template] ?? []) {
+            const html = label.replace(/&/g, '&amp;');
+            expect(text).toMatch(new RegExp(`<th>${escape(html)}</th><td class="n">${escape(figure)}</td>`));
+          }
         } else {
           expect(file.headers['content-type']).toBe('application/pdf');
           expect(body.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+          // Read back by poppler's pdftotext (CI installs poppler-utils beside chromium).
+          const pdfText = execFileSync(PDFTOTEXT, ['-layout', '-enc', 'UTF-8', '-', '-'], { input: body }).toString();
+          expect(pdfText).toContain(done.templateName);
+          for (const figure of FIGURES[template])
+            expect(pdfText).toMatch(new RegExp(`(^|\\s)${escape(figure)}(\\s|$)`, 'm'));
+          for (const [label, figure] of LABELLED[template] ?? []) {
+            expect(pdfText).toMatch(new RegExp(`${escape(label)}\\s+${escape(figure)}(\\s|$)`));
+          }
         }
       }, 90_000);
     }

@@ -64,6 +64,7 @@ describe('permission catalogue', () => {
       'alerts:manage',
       'reports:read',
       'reports:create',
+      'reports:read-all',
       'report-templates:manage',
       'report-schedules:manage',
       'system:read',
@@ -215,6 +216,7 @@ describe('effective permissions by role', () => {
       'users:read-activity',
       'ip-rules:read',
       'api-keys:read-all',
+      'reports:read-all',
     ] as const) {
       expect(auditor.has(p)).toBe(true);
     }
