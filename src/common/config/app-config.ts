@@ -56,6 +56,8 @@ export interface AppConfig {
     chromiumPath: string;
     attachMaxBytes: number;
     publicUrl?: string;
+    /** SSRF guard for report webhooks (REPORTS_WEBHOOK_BLOCK_PRIVATE). */
+    webhookBlockPrivate: boolean;
   };
   mail: { smtpUrl?: string; from: string };
   /** API versions answered with Deprecation/Sunset/Link headers, and where their migration notes are. */
@@ -190,6 +192,7 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
       chromiumPath: env.REPORTS_CHROMIUM_PATH,
       attachMaxBytes: env.REPORTS_ATTACH_MAX_BYTES,
       publicUrl: env.REPORTS_PUBLIC_URL,
+      webhookBlockPrivate: env.REPORTS_WEBHOOK_BLOCK_PRIVATE,
     },
     mail: { smtpUrl: env.SMTP_URL, from: env.SMTP_FROM },
     health: {

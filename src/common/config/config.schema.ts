@@ -271,6 +271,7 @@ export const envSchema = z
     REPORTS_TEMPLATE_MEMORY_MB: positiveInt.default(64),
     REPORTS_CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
     REPORTS_ATTACH_MAX_BYTES: positiveInt.default(5 * 1024 * 1024),
+    REPORTS_WEBHOOK_BLOCK_PRIVATE: bool.default(false),
     REPORTS_PUBLIC_URL: z
       .string()
       .regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')

@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { createTransport, type Transporter } from 'nodemailer';
 import { Counter } from 'prom-client';
@@ -6,7 +5,7 @@ import type { EntityManager } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { MetricsRegistry } from '../../common/metrics/metrics-registry';
-import { CidrSet, NAMED_RANGES } from '../../common/net/cidr';
+import { assertPublicDestination } from '../../common/net/outbound';
 import { EncryptionService } from '../../security/crypto/encryption.service';
 import { backoffMs, interpolate, matchersMatch } from '../alerts/alert-logic';
 import type { AlertRule } from '../alerts/alert-rules.repository';
@@ -14,16 +13,6 @@ import type { Alert, Silence } from '../alerts/alerts.repository';
 import { TARGET_SECRET_PURPOSE } from '../alerts/alert-rules.service';
 import { alertEmail, alertmanagerPayload, type NotificationKind, signWebhook } from './alert-payload';
 import { type Delivery, NotificationsRepository } from './notifications.repository';
-
-/** Refused webhook destinations when MONITORING_WEBHOOK_BLOCK_PRIVATE is on. */
-const PRIVATE = new CidrSet([
-  ...NAMED_RANGES.loopback,
-  ...NAMED_RANGES.linklocal,
-  ...NAMED_RANGES.uniquelocal,
-  '0.0.0.0/8',
-  '100.64.0.0/10',
-  '::/128',
-]);
 
 /**
  * Notifications of alerts: written to the outbox in the alert's transaction (suppressed when a
@@ -135,7 +124,8 @@ export class NotificationsService implements OnModuleDestroy {
   private async sendWebhook(d: Delivery): Promise<number> {
     if (d.target.type !== 'webhook') throw new Error('not a webhook target');
     const url = new URL(d.target.url);
-    if (this.config.monitoring.webhookBlockPrivate) await this.assertPublic(url.hostname);
+    if (this.config.monitoring.webhookBlockPrivate)
+      await assertPublicDestination(url, 'MONITORING_WEBHOOK_BLOCK_PRIVATE');
     const body = JSON.stringify(d.payload);
     const timestamp = String(Math.floor(Date.now() / 1000));
     const headers: Record<string, string> = {
@@ -176,13 +166,6 @@ export class NotificationsService implements OnModuleDestroy {
     const { subject, text } = alertEmail(d.payload);
     await transport.sendMail({ from: this.config.monitoring.smtpFrom, to: d.target.to, subject, text });
     return null;
-  }
-
-  private async assertPublic(host: string): Promise<void> {
-    const addresses = await lookup(host.replace(/^\[|\]$/g, ''), { all: true });
-    if (addresses.some((a) => PRIVATE.has(a.address))) {
-      throw new Error('webhook destination is in a private or loopback range (MONITORING_WEBHOOK_BLOCK_PRIVATE)');
-    }
   }
 
   private externalUrl(): string {

@@ -309,16 +309,20 @@ export class ReportSchedulesService implements OnApplicationBootstrap {
     }
     const failed: string[] = [];
     for (const url of s.recipients.webhooks) {
-      const outcome = await postWebhook(url, {
-        event: 'report.completed',
-        scheduleId: s.id,
-        reportId: run.id,
-        fileName: run.fileName,
-        contentType: run.contentType,
-        size: run.size,
-        sha256: run.sha256,
-        downloadUrl: link,
-      });
+      const outcome = await postWebhook(
+        url,
+        {
+          event: 'report.completed',
+          scheduleId: s.id,
+          reportId: run.id,
+          fileName: run.fileName,
+          contentType: run.contentType,
+          size: run.size,
+          sha256: run.sha256,
+          downloadUrl: link,
+        },
+        { blockPrivate: this.config.reports.webhookBlockPrivate },
+      );
       if (!outcome.ok) {
         // The URL may carry a token in its query: only the origin is logged and sent.
         const origin = URL.canParse(url) ? new URL(url).origin : 'a webhook';

@@ -1,3 +1,5 @@
+import { assertPublicDestination } from '../../common/net/outbound';
+
 /**
  * Report webhooks: a JSON POST, retried on what may pass (a network error or timeout, 408, 429,
  * 5xx) after growing delays; any other answer is final. Returns what happened, for the log and
@@ -19,7 +21,13 @@ const retryable = (status: number): boolean => status === 408 || status === 429 
 export async function postWebhook(
   url: string,
   body: unknown,
-  options: { timeoutMs?: number; delaysMs?: number[]; sleep?: (ms: number) => Promise<void> } = {},
+  options: {
+    timeoutMs?: number;
+    delaysMs?: number[];
+    sleep?: (ms: number) => Promise<void>;
+    /** Refuse private and loopback destinations (REPORTS_WEBHOOK_BLOCK_PRIVATE); final, not retried. */
+    blockPrivate?: boolean;
+  } = {},
 ): Promise<WebhookOutcome> {
   const delays = options.delaysMs ?? WEBHOOK_RETRY_DELAYS_MS;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -27,6 +35,13 @@ export async function postWebhook(
   let outcome: WebhookOutcome = { ok: false, attempts: 0, status: null, error: null };
   for (let attempt = 1; attempt <= delays.length + 1; attempt++) {
     if (attempt > 1) await sleep(delays[attempt - 2]);
+    if (options.blockPrivate) {
+      try {
+        await assertPublicDestination(url, 'REPORTS_WEBHOOK_BLOCK_PRIVATE');
+      } catch (err) {
+        return { ok: false, attempts: attempt, status: null, error: (err as Error).message };
+      }
+    }
     try {
       const res = await fetch(url, {
         method: 'POST',

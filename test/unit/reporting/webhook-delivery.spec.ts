@@ -52,4 +52,18 @@ describe('postWebhook', () => {
     expect(out.status).toBeNull();
     expect(out.error).toEqual(expect.any(String));
   });
+
+  it('refuses a private destination before sending anything when blockPrivate is on, without retrying', async () => {
+    let received = 0;
+    server.on('request', () => received++);
+    statuses = [204];
+    const out = await postWebhook(url, {}, { delaysMs: [1, 1], sleep, blockPrivate: true });
+    expect(out).toEqual({
+      ok: false,
+      attempts: 1,
+      status: null,
+      error: 'webhook destination is in a private or loopback range (REPORTS_WEBHOOK_BLOCK_PRIVATE)',
+    });
+    expect(received).toBe(0);
+  });
 });
