@@ -201,8 +201,9 @@ async function main(): Promise<void> {
     NODE_ENV: 'production',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     DATA_DIR: dataDir,
-    DATABASE_URL: dbUrl.toString(),
-    DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '10',
+    // Embedded: no DATABASE_URL, so the app runs as in embedded mode (one connection); its URL is
+    // the engine's, set below.
+    ...(embedded ? {} : { DATABASE_URL: dbUrl.toString(), DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '10' }),
     JWT_SECRET: randomBytes(32).toString('base64'),
     MASTER_KEY: randomBytes(32).toString('base64'),
     BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
@@ -266,7 +267,7 @@ async function main(): Promise<void> {
       ok(await call('POST', '/api/v1/portfolios', { name, baseCurrency: 'USD' }, token), 'portfolio').id as string;
 
     console.log(
-      `Trading benchmark: ${embedded ? 'embedded engine (PGlite in a worker thread)' : `PostgreSQL ${dbUrl.host}`}, Node ${process.version}, batches of ${BATCH}, pool ${config.database.poolSize}, ${availableParallelism()} CPUs, load average ${loadavg()[0].toFixed(2)}`,
+      `Trading benchmark: ${embedded ? 'embedded engine (PGlite in a worker thread)' : `PostgreSQL ${dbUrl.host}`}, Node ${process.version}, batches of ${BATCH}, ${embedded ? 'one connection' : `pool ${config.database.poolSize}`}, ${availableParallelism()} CPUs, load average ${loadavg()[0].toFixed(2)}`,
     );
 
     // 1. Bulk ingestion into one portfolio, one batch after the other.
