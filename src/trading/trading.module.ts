@@ -13,12 +13,14 @@ import { PortfoliosV2Controller } from './portfolios/portfolios-v2.controller';
 import { PortfoliosController } from './portfolios/portfolios.controller';
 import { PortfoliosService } from './portfolios/portfolios.service';
 import { PositionSnapshotsRepository } from './positions/position-snapshots.repository';
+import { PositionsRepository } from './positions/positions.repository';
 import { PositionsService } from './positions/positions.service';
 import { PricesController } from './prices/prices.controller';
 import { PricesRepository } from './prices/prices.repository';
 import { PricesService } from './prices/prices.service';
 import { PortfoliosRepository } from './portfolios/portfolios.repository';
 import { TradesController } from './trades/trades.controller';
+import { TradesRepository } from './trades/trades.repository';
 import { TradesService } from './trades/trades.service';
 import { TradingEventsPublisher } from './trading-events.publisher';
 
@@ -39,6 +41,8 @@ import { TradingEventsPublisher } from './trading-events.publisher';
     PortfoliosService,
     PositionsService,
     PositionSnapshotsRepository,
+    PositionsRepository,
+    TradesRepository,
     TradesService,
     PricesService,
     PricesRepository,

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { Principal } from '../../security/auth/principal';
 import { PortfoliosService, type PortfolioRow } from '../portfolios/portfolios.service';
+import { TradesRepository } from '../trades/trades.repository';
 import { PositionSnapshotsRepository } from './position-snapshots.repository';
+import { mapPosition, PositionsRepository, type PriceAt } from './positions.repository';
 import { ReplayGate } from './replay-gate';
 import {
   applyTrade,
@@ -12,46 +13,15 @@ import {
   portfolioTotals,
   type PositionState,
   replayBySymbol,
-  type Side,
   valuePosition,
 } from '../valuation/average-cost';
-import { Dec, formatDecimal } from '../valuation/decimal';
+import { formatDecimal } from '../valuation/decimal';
 import type { PortfolioTotalsDto, PositionDto, PositionsDto } from './dto/positions.dto';
 
-interface RawPosition {
-  symbol: string;
-  quantity: string;
-  cost_basis: string;
-  realised_pnl: string;
-  fees: string;
-  trade_count: number;
-  last_executed_at: Date;
-}
+/** The maintained position of a row (kept under its old name for callers of this module). */
+export const toState = mapPosition;
 
-interface RawTrade {
-  symbol: string;
-  side: Side;
-  quantity: string;
-  price: string;
-  fees: string;
-  executed_at: Date;
-}
-
-export interface PriceAt {
-  price: Dec;
-  asOf: Date;
-}
-
-export function toState(r: RawPosition): PositionState {
-  return {
-    quantity: new Dec(r.quantity),
-    costBasis: new Dec(r.cost_basis),
-    realisedPnl: new Dec(r.realised_pnl),
-    fees: new Dec(r.fees),
-    tradeCount: Number(r.trade_count),
-    lastExecutedAt: r.last_executed_at,
-  };
-}
+export type { PriceAt } from './positions.repository';
 
 /**
  * Valuation of portfolios. Without `asOf` it reads the positions maintained at ingestion and the
@@ -62,27 +32,43 @@ export function toState(r: RawPosition): PositionState {
 @Injectable()
 export class PositionsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly portfolios: PortfoliosService,
+    private readonly positions: PositionsRepository,
     private readonly snapshots: PositionSnapshotsRepository,
+    private readonly trades: TradesRepository,
   ) {}
 
-  /** At most two as-of replays at once per instance, yielding every 256 trades. */
-  private readonly gate = new ReplayGate(2, 256);
+  /**
+   * As-of reads of HTTP callers, whole (queries, replay, valuation): one at a time per instance,
+   * the rest queued in order. A burst of them then costs other requests at most one read's slice
+   * of the event loop at any moment, not eight reads' worth of row parsing and decimal maths.
+   */
+  private readonly asOfReads = new ReplayGate(1, 128);
 
   async forPortfolio(principal: Principal, portfolioId: string, asOf?: Date): Promise<PositionsDto> {
     const portfolio = await this.portfolios.requireAccess(principal, portfolioId);
-    return this.value(portfolio, asOf);
+    if (!asOf) return this.value(portfolio);
+    return this.asOfReads.run((pause) => this.value(portfolio, asOf, undefined, pause));
   }
 
-  async value(portfolio: PortfolioRow, asOf?: Date, manager?: EntityManager): Promise<PositionsDto> {
+  /**
+   * The valuation of a portfolio now, or as of a moment. `pause` (from a ReplayGate) lets an as-of
+   * replay give the event loop back; calls inside a transaction (a manager given) pass none, since
+   * they must never wait on a gate while holding the connection.
+   */
+  async value(
+    portfolio: PortfolioRow,
+    asOf?: Date,
+    manager?: EntityManager,
+    pause?: (done: number) => Promise<void>,
+  ): Promise<PositionsDto> {
     let states: Map<string, PositionState>;
     let prices: Map<string, PriceAt>;
     if (asOf) {
-      states = await this.asOf(portfolio, asOf, manager);
-      prices = await this.pricesAt([...states.keys()], asOf, manager);
+      states = await this.asOf(portfolio, asOf, manager, pause);
+      prices = await this.positions.pricesAt([...states.keys()], asOf, manager);
     } else {
-      ({ states, prices } = await this.maintainedWithPrices(portfolio.id, manager));
+      ({ states, prices } = await this.positions.findWithLatestPrices(portfolio.id, manager));
     }
     const symbols = [...states.keys()].sort();
     const valuations = symbols.map((symbol) =>
@@ -115,48 +101,22 @@ export class PositionsService {
     };
   }
 
-  /** The maintained positions and the latest price of each, in one query. */
-  private async maintainedWithPrices(
-    portfolioId: string,
-    manager?: EntityManager,
-  ): Promise<{ states: Map<string, PositionState>; prices: Map<string, PriceAt> }> {
-    const rows = await (manager ?? this.dataSource.manager).query<
-      (RawPosition & { price: string | null; as_of: Date | null })[]
-    >(
-      `SELECT pos.symbol, pos.quantity, pos.cost_basis, pos.realised_pnl, pos.fees, pos.trade_count,
-              pos.last_executed_at, pr.price, pr.as_of
-         FROM positions pos
-         LEFT JOIN LATERAL (
-           SELECT price, as_of FROM prices WHERE prices.symbol = pos.symbol ORDER BY as_of DESC LIMIT 1
-         ) pr ON true
-        WHERE pos.portfolio_id = $1`,
-      [portfolioId],
-    );
-    const states = new Map<string, PositionState>();
-    const prices = new Map<string, PriceAt>();
-    for (const r of rows) {
-      states.set(r.symbol, toState(r));
-      if (r.price !== null && r.as_of !== null) prices.set(r.symbol, { price: new Dec(r.price), asOf: r.as_of });
-    }
-    return { states, prices };
-  }
-
   /** The positions maintained at ingestion, by symbol. */
-  async maintained(portfolioId: string, manager?: EntityManager): Promise<Map<string, PositionState>> {
-    const rows = await (manager ?? this.dataSource.manager).query<RawPosition[]>(
-      `SELECT symbol, quantity, cost_basis, realised_pnl, fees, trade_count, last_executed_at
-         FROM positions WHERE portfolio_id = $1`,
-      [portfolioId],
-    );
-    return new Map(rows.map((r) => [r.symbol, toState(r)]));
+  maintained(portfolioId: string, manager?: EntityManager): Promise<Map<string, PositionState>> {
+    return this.positions.find(portfolioId, undefined, manager);
   }
 
   /**
    * Positions as they stood at `at`. A symbol with no trade after `at` is exactly its maintained
    * position; each other symbol starts from its latest snapshot at or before `at` and replays only
-   * the trades after it (fewer than SNAPSHOT_INTERVAL), through the replay gate.
+   * the trades after it (fewer than SNAPSHOT_INTERVAL).
    */
-  async asOf(portfolio: PortfolioRow, at: Date, manager?: EntityManager): Promise<Map<string, PositionState>> {
+  async asOf(
+    portfolio: PortfolioRow,
+    at: Date,
+    manager?: EntityManager,
+    pause?: (done: number) => Promise<void>,
+  ): Promise<Map<string, PositionState>> {
     const maintained = await this.maintained(portfolio.id, manager);
     const result = new Map<string, PositionState>();
     const stale: string[] = [];
@@ -173,16 +133,13 @@ export class PositionsService {
       manager,
     );
     const options = { allowShort: portfolio.allowShort };
-    await this.gate.run(async (pause) => {
-      for (const symbol of stale) {
-        let state = snapshots.get(symbol)?.state ?? EMPTY_POSITION;
-        for (const trade of trades.get(symbol) ?? []) {
-          state = applyTrade(state, trade, options);
-          await pause(1);
-        }
-        if (state.tradeCount > 0) result.set(symbol, state);
-      }
-    });
+    for (const symbol of stale) {
+      let state = snapshots.get(symbol)?.state ?? EMPTY_POSITION;
+      const list = trades.get(symbol) ?? [];
+      for (const trade of list) state = applyTrade(state, trade, options);
+      if (state.tradeCount > 0) result.set(symbol, state);
+      if (pause) await pause(list.length);
+    }
     return result;
   }
 
@@ -196,17 +153,7 @@ export class PositionsService {
     manager?: EntityManager,
     symbols?: string[],
   ): Promise<Map<string, PositionState>> {
-    const params: unknown[] = [portfolio.id];
-    const where = ['portfolio_id = $1'];
-    if (until) where.push(`executed_at <= $${params.push(until)}`);
-    if (symbols) where.push(`symbol = ANY($${params.push(symbols)}::text[])`);
-    const rows = await (manager ?? this.dataSource.manager).query<RawTrade[]>(
-      `SELECT symbol, side, quantity, price, fees, executed_at
-         FROM trades
-        WHERE ${where.join(' AND ')}
-        ORDER BY executed_at, seq`,
-      params,
-    );
+    const rows = await this.trades.inExecutionOrder(portfolio.id, { until, symbols }, manager);
     return replayBySymbol(
       rows.map((r) => ({
         symbol: r.symbol,
@@ -221,24 +168,7 @@ export class PositionsService {
   }
 
   /** Per symbol, the latest price observed (at or before `asOf` when given). */
-  async pricesAt(symbols: string[], asOf?: Date, manager?: EntityManager): Promise<Map<string, PriceAt>> {
-    if (symbols.length === 0) return new Map();
-    const rows = await (manager ?? this.dataSource.manager).query<
-      { symbol: string; price: string | null; as_of: Date | null }[]
-    >(
-      `SELECT s.symbol, p.price, p.as_of
-         FROM unnest($1::text[]) AS s(symbol)
-         LEFT JOIN LATERAL (
-           SELECT price, as_of FROM prices
-            WHERE prices.symbol = s.symbol ${asOf ? 'AND as_of <= $2' : ''}
-            ORDER BY as_of DESC LIMIT 1
-         ) p ON true`,
-      asOf ? [symbols, asOf] : [symbols],
-    );
-    const prices = new Map<string, PriceAt>();
-    for (const r of rows) {
-      if (r.price !== null && r.as_of !== null) prices.set(r.symbol, { price: new Dec(r.price), asOf: r.as_of });
-    }
-    return prices;
+  pricesAt(symbols: string[], asOf?: Date, manager?: EntityManager): Promise<Map<string, PriceAt>> {
+    return this.positions.pricesAt(symbols, asOf, manager);
   }
 }

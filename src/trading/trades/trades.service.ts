@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -15,69 +16,31 @@ import {
   PositionSnapshotsRepository,
   SNAPSHOT_INTERVAL,
 } from '../positions/position-snapshots.repository';
-import { toState } from '../positions/positions.service';
+import { PositionsRepository } from '../positions/positions.repository';
 import { TradingEventsPublisher } from '../trading-events.publisher';
 import { TRADE_EVENT_SAMPLE, TradingEvents } from '../trading.events';
 import { uuidv7 } from '../uuid-v7';
-import {
-  applyTrade,
-  compareExecution,
-  EMPTY_POSITION,
-  InsufficientPositionError,
-  type PositionState,
-  type Side,
-} from '../valuation/average-cost';
-import { Dec, storeDecimal } from '../valuation/decimal';
-import { readTradeBulk, type TradeItem } from '../dto/bulk-input.validator';
+import { EMPTY_POSITION, type PositionState } from '../valuation/average-cost';
+import { Dec } from '../valuation/decimal';
+import { replaySymbol } from '../valuation/position-replay';
+import { readTradeBulkInSlices, type TradeItem } from '../dto/bulk-input.validator';
 import type { BulkTradesResultDto, DuplicateTradeDto, TradeDto, TradeInputDto } from './dto/trade.dto';
+import {
+  type HistoryTrade,
+  INSERT_CHUNK,
+  mapTrade,
+  type NewTrade,
+  type RawTrade,
+  TradesRepository,
+} from './trades.repository';
 
-/** Rows per INSERT statement: one statement per chunk, never one per trade. */
-export const INSERT_CHUNK = 1000;
+export { INSERT_CHUNK, mapTrade, type NewTrade } from './trades.repository';
 
-/** A trade as ingestion handles it: validated, normalised, with its index in the request. */
-export interface NewTrade {
-  index: number;
-  id: string;
-  seq: bigint;
-  symbol: string;
-  side: Side;
-  quantity: string;
-  price: string;
-  fees: string;
-  executedAt: Date;
-  externalId: string | null;
-}
-
-interface RawTrade {
-  id: string;
-  portfolio_id: string;
-  seq: string;
-  symbol: string;
-  side: Side;
-  quantity: string;
-  price: string;
-  fees: string;
-  executed_at: Date;
-  external_id: string | null;
-  created_by: string | null;
-  created_at: Date;
-}
-
-export function mapTrade(r: RawTrade): TradeDto {
-  return {
-    id: r.id,
-    portfolioId: r.portfolio_id,
-    symbol: r.symbol,
-    side: r.side,
-    quantity: new Dec(r.quantity).toFixed(),
-    price: new Dec(r.price).toFixed(),
-    fees: new Dec(r.fees).toFixed(),
-    executedAt: r.executed_at.toISOString(),
-    externalId: r.external_id,
-    createdBy: r.created_by,
-    createdAt: r.created_at.toISOString(),
-  };
-}
+/**
+ * Trades replayed between two yields to the event loop: a back-dated bulk of 10,000 trades
+ * recomputes whole histories, and in embedded mode nothing else may wait behind that for long.
+ */
+const REPLAY_SLICE = 500;
 
 /** What one ingestion did, before it is shaped into an answer. */
 interface Ingested {
@@ -112,6 +75,8 @@ export class TradesService {
     private readonly events: TradingEventsPublisher,
     private readonly audit: AuditService,
     private readonly snapshots: PositionSnapshotsRepository,
+    private readonly tradesRepo: TradesRepository,
+    private readonly positionsRepo: PositionsRepository,
   ) {}
 
   /** One trade: 201 with the trade, or 200 with the stored one when its externalId is a duplicate. */
@@ -128,15 +93,16 @@ export class TradesService {
 
   /**
    * A bulk `{trades: [...]}`: 201 when it stored trades, 200 when every item was a duplicate. The
-   * body is validated here (readTradeBulk: the TradeInputDto rules, fast enough for 10,000 items).
+   * body is validated here (readTradeBulkInSlices: the TradeInputDto rules, 1,000 items between
+   * two yields to the event loop).
    */
-  recordBulk(
+  async recordBulk(
     principal: Principal,
     portfolioId: string,
     body: unknown,
     idempotency?: IdempotentRequest,
   ): Promise<Answer<BulkTradesResultDto> & { replayed: boolean }> {
-    const items = readTradeBulk(body);
+    const items = await readTradeBulkInSlices(body);
     return this.record(principal, portfolioId, items, 'bulk', idempotency) as Promise<
       Answer<BulkTradesResultDto> & { replayed: boolean }
     >;
@@ -215,12 +181,13 @@ export class TradesService {
     if (fresh.length > 0) {
       // A symbol with a position already has its instrument (positions.symbol references it).
       const unseen = symbols.filter((s) => !held.has(s));
-      if (unseen.length > 0) await this.ensureInstruments(manager, unseen, portfolio.baseCurrency);
+      if (unseen.length > 0) await this.tradesRepo.ensureInstruments(manager, unseen, portfolio.baseCurrency);
       for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {
-        const at = await this.insertTrades(manager, portfolio.id, principal.userId, fresh.slice(i, i + INSERT_CHUNK));
+        const chunk = fresh.length <= INSERT_CHUNK ? fresh : fresh.slice(i, i + INSERT_CHUNK);
+        const at = await this.tradesRepo.insertChunk(manager, portfolio.id, principal.userId, chunk);
         createdAt ??= at;
       }
-      await this.savePositions(manager, portfolio.id, positions, seq);
+      await this.positionsRepo.save(manager, portfolio.id, positions, seq);
       await this.snapshots.invalidateAfter(manager, portfolio.id, invalidated);
       await this.snapshots.insert(manager, portfolio.id, snapshots);
     }
@@ -262,11 +229,7 @@ export class TradesService {
   ): Promise<(DuplicateTradeDto & { existing: RawTrade })[]> {
     const externalIds = trades.map((t) => t.externalId).filter((id): id is string => id !== null);
     if (externalIds.length === 0) return [];
-    const rows = await manager.query<RawTrade[]>(
-      `SELECT id, portfolio_id, seq, symbol, side, quantity, price, fees, executed_at, external_id, created_by, created_at
-         FROM trades WHERE portfolio_id = $1 AND external_id = ANY($2::text[])`,
-      [portfolioId, externalIds],
-    );
+    const rows = await this.tradesRepo.findByExternalIds(manager, portfolioId, externalIds);
     if (rows.length === 0) return [];
     const stored = new Map(rows.map((r) => [r.external_id!, r]));
     const duplicates: (DuplicateTradeDto & { existing: RawTrade })[] = [];
@@ -293,7 +256,12 @@ export class TradesService {
     return duplicates;
   }
 
-  /** The new state of every symbol the request touches, checking each sell; nothing is written. */
+  /**
+   * The new state of every symbol the request touches, checking each sell; nothing is written.
+   * Each symbol goes through the pure replay (valuation/position-replay.ts): from its maintained
+   * position when the new trades come after its history, else from its whole history merged with
+   * them. The event loop is given back between symbols once REPLAY_SLICE trades were replayed.
+   */
   private async computePositions(
     manager: EntityManager,
     portfolio: PortfolioRow,
@@ -306,103 +274,56 @@ export class TradesService {
     invalidated: ExecutionPoint[];
   }> {
     const result = new Map<string, PositionState>();
-    // Every SNAPSHOT_INTERVAL-th trade of a symbol leaves a snapshot of the state after it.
     const snapshots: PositionSnapshot[] = [];
     const invalidated: ExecutionPoint[] = [];
-    const snap = (symbol: string, state: PositionState, executedAt: Date, seq: bigint): void => {
-      if (state.tradeCount % SNAPSHOT_INTERVAL === 0) snapshots.push({ symbol, executedAt, seq, state });
-    };
     if (bySymbol.size === 0) return { positions: result, held: new Set(), snapshots, invalidated };
-    const rows = await manager.query<Parameters<typeof toState>[0][]>(
-      `SELECT symbol, quantity, cost_basis, realised_pnl, fees, trade_count, last_executed_at
-         FROM positions WHERE portfolio_id = $1 AND symbol = ANY($2::text[])`,
-      [portfolio.id, [...bySymbol.keys()]],
-    );
-    const current = new Map(rows.map((r) => [r.symbol, toState(r)]));
+    const current = await this.positionsRepo.find(portfolio.id, [...bySymbol.keys()], manager);
     const options = { allowShort: portfolio.allowShort };
     const errors: FieldError[] = [];
 
-    const outOfOrder: string[] = [];
-    for (const [symbol, trades] of bySymbol) {
+    // Out of order: a new trade executed before the last one recorded for its symbol.
+    const outOfOrder = [...bySymbol].filter(([symbol, trades]) => {
       const held = current.get(symbol);
-      if (held?.lastExecutedAt && trades[0].executedAt < held.lastExecutedAt) {
-        outOfOrder.push(symbol);
-        continue;
-      }
-      let state = held ?? EMPTY_POSITION;
-      let failed = false;
-      for (const t of trades) {
-        try {
-          state = applyTrade(state, t, options);
-          snap(symbol, state, t.executedAt, t.seq);
-        } catch (err) {
-          if (!(err instanceof InsufficientPositionError)) throw err;
-          errors.push(refusal(shape, t.index, symbol, err.held.toFixed(), t));
-          failed = true;
-          break;
-        }
-      }
-      if (!failed) result.set(symbol, state);
-    }
+      return held?.lastExecutedAt ? trades[0].executedAt < held.lastExecutedAt : false;
+    });
+    const histories =
+      outOfOrder.length > 0
+        ? await this.tradesRepo.history(
+            manager,
+            portfolio.id,
+            outOfOrder.map(([symbol]) => symbol),
+          )
+        : new Map<string, HistoryTrade[]>();
 
-    // Out of order: replay those symbols' whole history with the new trades merged in.
-    const histories = new Map<string, RawTrade[]>();
-    if (outOfOrder.length > 0) {
-      const rows = await manager.query<RawTrade[]>(
-        `SELECT id, symbol, seq, side, quantity, price, fees, executed_at, external_id
-           FROM trades WHERE portfolio_id = $1 AND symbol = ANY($2::text[])
-          ORDER BY symbol, executed_at, seq`,
-        [portfolio.id, outOfOrder],
-      );
-      for (const r of rows) {
-        const list = histories.get(r.symbol) ?? [];
-        list.push(r);
-        histories.set(r.symbol, list);
+    let sinceYield = 0;
+    for (const [symbol, trades] of bySymbol) {
+      const history = histories.get(symbol);
+      const replayed = replaySymbol({
+        start: history ? EMPTY_POSITION : (current.get(symbol) ?? EMPTY_POSITION),
+        history: history ?? [],
+        incoming: trades,
+        options,
+        snapshotEvery: SNAPSHOT_INTERVAL,
+      });
+      if (replayed.ok) {
+        result.set(symbol, replayed.state);
+        for (const s of replayed.snapshots) snapshots.push({ symbol, ...s });
+        // Snapshots after the earliest new trade are stale: dropped, and taken again above.
+        if (history) invalidated.push({ symbol, executedAt: trades[0].executedAt, seq: trades[0].seq });
+      } else if ('refused' in replayed) {
+        errors.push(refusal(shape, replayed.refused.index, symbol, replayed.held.toFixed(), replayed.refused));
+      } else {
+        // A recorded sell no longer covered once an earlier new trade is inserted before it.
+        errors.push({
+          field: fieldOf(shape, trades[0].index, 'executedAt'),
+          message: `recording this ${symbol} trade before ${replayed.uncovered.executedAt.toISOString()} would leave the recorded sell ${replayed.uncovered.id} selling more than is held`,
+        });
       }
-    }
-    for (const symbol of outOfOrder) {
-      const trades = bySymbol.get(symbol)!;
-      const merged: { facts: NewTrade | null; row: RawTrade | null; executedAt: Date; seq: bigint }[] = [
-        ...(histories.get(symbol) ?? []).map((r) => ({
-          facts: null,
-          row: r,
-          executedAt: r.executed_at,
-          seq: BigInt(r.seq),
-        })),
-        ...trades.map((t) => ({ facts: t, row: null, executedAt: t.executedAt, seq: t.seq })),
-      ].sort(compareExecution);
-      let state = EMPTY_POSITION;
-      let failed = false;
-      // Snapshots after the earliest new trade are stale: dropped, and taken again in this replay.
-      const first = merged.findIndex((e) => e.facts !== null);
-      invalidated.push({ symbol, executedAt: merged[first].executedAt, seq: merged[first].seq });
-      for (const [i, entry] of merged.entries()) {
-        const facts = entry.facts ?? {
-          side: entry.row!.side,
-          quantity: entry.row!.quantity,
-          price: entry.row!.price,
-          fees: entry.row!.fees,
-          executedAt: entry.row!.executed_at,
-        };
-        try {
-          state = applyTrade(state, facts, options);
-          if (i >= first) snap(symbol, state, entry.executedAt, entry.seq);
-        } catch (err) {
-          if (!(err instanceof InsufficientPositionError)) throw err;
-          failed = true;
-          if (entry.facts) {
-            errors.push(refusal(shape, entry.facts.index, symbol, err.held.toFixed(), entry.facts));
-          } else {
-            // A stored sell no longer covered once an earlier new trade is inserted before it.
-            errors.push({
-              field: fieldOf(shape, trades[0].index, 'executedAt'),
-              message: `recording this ${symbol} trade before ${entry.row!.executed_at.toISOString()} would leave the recorded sell ${entry.row!.id} selling more than is held`,
-            });
-          }
-          break;
-        }
+      sinceYield += trades.length + (history?.length ?? 0);
+      if (sinceYield >= REPLAY_SLICE) {
+        sinceYield = 0;
+        await yieldToEventLoop();
       }
-      if (!failed) result.set(symbol, state);
     }
 
     if (errors.length > 0) {
@@ -416,101 +337,6 @@ export class TradesService {
     return { positions: result, held: new Set(current.keys()), snapshots, invalidated };
   }
 
-  /** Creates instruments on first sight (sorted, so concurrent requests lock them in the same order). */
-  private async ensureInstruments(manager: EntityManager, symbols: string[], currency: string): Promise<void> {
-    await manager.query(
-      `INSERT INTO instruments (symbol, currency)
-       SELECT s, $2 FROM unnest($1::text[]) AS s ORDER BY s
-       ON CONFLICT (symbol) DO NOTHING`,
-      [symbols, currency],
-    );
-  }
-
-  private async insertTrades(
-    manager: EntityManager,
-    portfolioId: string,
-    userId: string,
-    chunk: NewTrade[],
-  ): Promise<Date> {
-    const n = chunk.length;
-    const ids = new Array<string>(n);
-    const seqs = new Array<string>(n);
-    const symbols = new Array<string>(n);
-    const sides = new Array<string>(n);
-    const quantities = new Array<string>(n);
-    const prices = new Array<string>(n);
-    const fees = new Array<string>(n);
-    const executed = new Array<string>(n);
-    const external = new Array<string | null>(n);
-    for (let i = 0; i < n; i++) {
-      const t = chunk[i];
-      ids[i] = t.id;
-      seqs[i] = t.seq.toString();
-      symbols[i] = t.symbol;
-      sides[i] = t.side;
-      quantities[i] = t.quantity;
-      prices[i] = t.price;
-      fees[i] = t.fees;
-      executed[i] = t.executedAt.toISOString();
-      external[i] = t.externalId;
-    }
-    // A data-modifying WITH runs to completion whether read or not. created_at is the transaction's
-    // start (now()), the same for every row: selecting now() gives it without returning the rows.
-    const rows = await manager.query<{ created_at: Date }[]>(
-      `WITH inserted AS (
-         INSERT INTO trades
-           (id, portfolio_id, seq, symbol, side, quantity, price, fees, executed_at, external_id, created_by)
-         SELECT u.id, $1, u.seq, u.symbol, u.side, u.quantity, u.price, u.fees, u.executed_at, u.external_id, $2
-           FROM unnest($3::uuid[], $4::bigint[], $5::text[], $6::text[], $7::numeric[], $8::numeric[],
-                       $9::numeric[], $10::timestamptz[], $11::text[])
-                AS u(id, seq, symbol, side, quantity, price, fees, executed_at, external_id)
-       )
-       SELECT now() AS created_at`,
-      [portfolioId, userId, ids, seqs, symbols, sides, quantities, prices, fees, executed, external],
-    );
-    return rows[0].created_at;
-  }
-
-  /** Upserts the new positions and moves the portfolio's trade seq on, in one statement. */
-  private async savePositions(
-    manager: EntityManager,
-    portfolioId: string,
-    positions: Map<string, PositionState>,
-    lastSeq: bigint,
-  ): Promise<void> {
-    const entries = [...positions.entries()];
-    await manager.query(
-      `WITH portfolio AS (
-         UPDATE portfolios SET trade_seq = $9, updated_at = now() WHERE id = $1
-       )
-       INSERT INTO positions
-         (portfolio_id, symbol, quantity, cost_basis, realised_pnl, fees, trade_count, last_executed_at, updated_at)
-       SELECT $1, u.symbol, u.quantity, u.cost_basis, u.realised_pnl, u.fees, u.trade_count, u.last_executed_at, now()
-         FROM unnest($2::text[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::int[],
-                     $8::timestamptz[])
-              AS u(symbol, quantity, cost_basis, realised_pnl, fees, trade_count, last_executed_at)
-       ON CONFLICT (portfolio_id, symbol) DO UPDATE SET
-         quantity = EXCLUDED.quantity,
-         cost_basis = EXCLUDED.cost_basis,
-         realised_pnl = EXCLUDED.realised_pnl,
-         fees = EXCLUDED.fees,
-         trade_count = EXCLUDED.trade_count,
-         last_executed_at = EXCLUDED.last_executed_at,
-         updated_at = now()`,
-      [
-        portfolioId,
-        entries.map(([s]) => s),
-        entries.map(([, p]) => storeDecimal(p.quantity)),
-        entries.map(([, p]) => storeDecimal(p.costBasis)),
-        entries.map(([, p]) => storeDecimal(p.realisedPnl)),
-        entries.map(([, p]) => storeDecimal(p.fees)),
-        entries.map(([, p]) => p.tradeCount),
-        entries.map(([, p]) => p.lastExecutedAt!.toISOString()),
-        lastSeq.toString(),
-      ],
-    );
-  }
-
   /** Trades of a visible portfolio, newest execution first. */
   async list(
     principal: Principal,
@@ -520,21 +346,15 @@ export class TradesService {
     const portfolio = await this.portfolios.requireAccess(principal, portfolioId);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = decodeCursor(query.cursor, 'time-seq');
-    const params: unknown[] = [portfolio.id, limit + 1];
-    const where = ['portfolio_id = $1'];
-    if (query.symbol) where.push(`symbol = $${params.push(query.symbol)}`);
-    if (query.from) where.push(`executed_at >= $${params.push(new Date(query.from))}`);
-    if (query.to) where.push(`executed_at < $${params.push(new Date(query.to))}`);
-    if (after) {
-      const { at, seq } = splitTimeSeq(after.k);
-      where.push(`(executed_at, seq) < ($${params.push(at)}, $${params.push(seq)}::bigint)`);
-    }
-    const rows = await this.dataSource.query<RawTrade[]>(
-      `SELECT id, portfolio_id, seq, symbol, side, quantity, price, fees, executed_at, external_id, created_by, created_at
-         FROM trades WHERE ${where.join(' AND ')}
-        ORDER BY executed_at DESC, seq DESC
-        LIMIT $2`,
-      params,
+    const rows = await this.tradesRepo.list(
+      portfolio.id,
+      {
+        symbol: query.symbol,
+        from: query.from ? new Date(query.from) : undefined,
+        to: query.to ? new Date(query.to) : undefined,
+        before: after ? splitTimeSeq(after.k) : undefined,
+      },
+      limit,
     );
     return toPage(rows, limit, (r) => ({ k: `${r.executed_at.toISOString()}|${r.seq}`, id: r.id }), mapTrade);
   }

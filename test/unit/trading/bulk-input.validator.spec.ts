@@ -4,6 +4,7 @@ import { createValidationPipe } from '../../../src/common/validation/validation.
 import {
   readPriceBulk,
   readTradeBulk,
+  readTradeBulkInSlices,
   validatePriceItems,
   validateTradeItems,
 } from '../../../src/trading/dto/bulk-input.validator';
@@ -140,5 +141,18 @@ describe('bulk item validators agree with the DTOs', () => {
     ]);
     expect(readPriceBulk({ prices: [price] })).toEqual([price]);
     expect(errorsOf(readPriceBulk, { price: [price] }).map((e) => e.field)).toEqual(['price', 'prices']);
+  });
+
+  it('reads a bulk in slices with the same items and the same errors, indexed across slices', async () => {
+    const items = Array.from({ length: 2500 }, (_, i) => ({ ...trade, symbol: ' acme ', externalId: `X-${i}` }));
+    expect(await readTradeBulkInSlices({ trades: items }, 1000)).toEqual(readTradeBulk({ trades: items }));
+    const bad = items.map((t, i) => (i === 7 || i === 1999 ? { ...t, price: '-1' } : t));
+    const expected = await Promise.resolve()
+      .then(() => readTradeBulk({ trades: bad }))
+      .catch((err: AppException) => err.options.errors);
+    const got = await readTradeBulkInSlices({ trades: bad }, 1000).catch((err: AppException) => err.options.errors);
+    expect(got).toEqual(expected);
+    expect((got as FieldError[]).map((e) => e.field)).toEqual(['trades.7.price', 'trades.1999.price']);
+    await expect(readTradeBulkInSlices({ trades: [] })).rejects.toBeInstanceOf(AppException);
   });
 });
