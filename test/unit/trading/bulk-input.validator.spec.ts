@@ -104,13 +104,11 @@ describe('bulk item validators agree with the DTOs', () => {
     expect(errors.map((e) => e.field)).toEqual(['trades.1', 'trades.2.price', 'trades.3', 'trades.4']);
   });
 
-  it('checks 10,000 items quickly', () => {
+  it('accepts 10,000 valid items, the bulk maximum (its speed is measured in bench:trading, not timed here)', () => {
     const items = Array.from({ length: 10_000 }, (_, i) => ({ ...trade, externalId: `E-${i}` }));
-    const started = performance.now();
-    const { errors } = validateTradeItems(items);
-    const elapsed = performance.now() - started;
+    const { errors, items: accepted } = validateTradeItems(items);
     expect(errors).toEqual([]);
-    expect(elapsed).toBeLessThan(1000); // about 20 ms; generous for a loaded CI machine
+    expect(accepted).toHaveLength(10_000);
   });
 
   it('reads the bulk body: one member, an array of 1 to 10,000 valid items', () => {
