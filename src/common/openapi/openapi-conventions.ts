@@ -26,7 +26,8 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
   users: 'User administration: accounts, roles, status, lockouts, sessions and activity.',
   groups: 'Groups of users, with permissions granted to every member and portfolios shared with them.',
   roles: 'The fixed roles and the permissions each grants, inherited ones included.',
-  'api-keys': 'API keys for integrators (`X-API-Key`), scoped to a subset of the owner’s permissions; the secret is shown once.',
+  'api-keys':
+    'API keys for integrators (`X-API-Key`), scoped to a subset of the owner’s permissions; the secret is shown once.',
   security: 'IP allow/deny rules and the security events raised by threat detection.',
   keys: 'Named keys held by the server: encrypt, decrypt, sign, verify, HMAC and data keys, with rotation and rewrap.',
   audit: 'The append-only, hash-chained audit log and its verification.',
@@ -43,7 +44,8 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
 };
 
 const REQUEST_ID: HeaderObject = {
-  description: 'The request id: the client’s `X-Request-Id` when well-formed, a fresh UUID otherwise. Also in problem bodies as `requestId`.',
+  description:
+    'The request id: the client’s `X-Request-Id` when well-formed, a fresh UUID otherwise. Also in problem bodies as `requestId`.',
   schema: { type: 'string', example: '4f1c9c3e-0a55-4e0b-9d0e-8d0f7b3c2a11' },
 };
 
@@ -80,10 +82,14 @@ export const HEADERS: Record<string, HeaderObject> = {
   },
   Link: {
     description: 'RFC 8288 links; `rel="deprecation"` points to the migration notes of a deprecated version.',
-    schema: { type: 'string', example: '<https://docs.example.com/api/migrate-v1>; rel="deprecation"; type="text/html"' },
+    schema: {
+      type: 'string',
+      example: '<https://docs.example.com/api/migrate-v1>; rel="deprecation"; type="text/html"',
+    },
   },
   ETag: {
-    description: 'Entity tag of the representation; send it back in `If-None-Match` (304 when unchanged) or `If-Match` (412 when stale).',
+    description:
+      'Entity tag of the representation; send it back in `If-None-Match` (304 when unchanged) or `If-Match` (412 when stale).',
     schema: { type: 'string', example: '"3f2a9c"' },
   },
 };
@@ -178,7 +184,10 @@ function declareHeaders(op: OperationObject): void {
     response.headers = { ...headers, ...response.headers };
   }
   if (conditional) {
-    op.responses['304'] ??= { description: 'Not modified: the `If-None-Match` tag is current.', headers: { ETag: headerRef('ETag') } };
+    op.responses['304'] ??= {
+      description: 'Not modified: the `If-None-Match` tag is current.',
+      headers: { ETag: headerRef('ETag') },
+    };
   }
 }
 

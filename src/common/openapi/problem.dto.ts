@@ -102,7 +102,8 @@ export class ProblemDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: 'SERVICE_UNAVAILABLE from /health/ready, for callers with `metrics:read`: each check with its figures.',
+    description:
+      'SERVICE_UNAVAILABLE from /health/ready, for callers with `metrics:read`: each check with its figures.',
   })
   checks?: Record<string, unknown>;
 

@@ -71,7 +71,9 @@ const defined = (o: Options): Options => Object.fromEntries(Object.entries(o).fi
 
 /** Applies the shim to every class class-validator knows. Idempotent: safe to call per document. */
 export function applyValidationShim(): void {
-  const storage = getMetadataStorage() as unknown as { validationMetadatas: Map<Function | string, ValidationMetadata[]> };
+  const storage = getMetadataStorage() as unknown as {
+    validationMetadatas: Map<Function | string, ValidationMetadata[]>;
+  };
   for (const [target, metas] of storage.validationMetadatas) {
     if (typeof target !== 'function') continue;
     const byProperty = new Map<string, ValidationMetadata[]>();

@@ -36,7 +36,10 @@ export class GroupsController {
 
   @Get(':id')
   @Authenticated('groups:read')
-  @ApiOperation({ summary: 'Get a group with its members' })
+  @ApiOperation({
+    summary: 'Get a group with its members',
+    description: 'One group with its permissions and members. Needs `groups:read`.',
+  })
   @ApiOkResponse({ type: GroupDetailDto })
   @ApiProblems(400, 404)
   async get(@Param('id', UUID) id: string): Promise<GroupDetailDto> {
@@ -64,7 +67,11 @@ export class GroupsController {
   @Delete(':id')
   @HttpCode(204)
   @Authenticated('groups:manage')
-  @ApiOperation({ summary: 'Delete a group' })
+  @ApiOperation({
+    summary: 'Delete a group',
+    description:
+      'Deletes the group; its members lose the permissions it granted at their next request. Audited. Needs `groups:manage`.',
+  })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiProblems(400, 404)
   async remove(@CurrentPrincipal() principal: Principal, @Param('id', UUID) id: string): Promise<void> {
@@ -74,7 +81,10 @@ export class GroupsController {
   @Put(':id/members/:userId')
   @HttpCode(204)
   @Authenticated('groups:manage')
-  @ApiOperation({ summary: 'Add a member (idempotent)' })
+  @ApiOperation({
+    summary: 'Add a member (idempotent)',
+    description: 'Adds the user to the group; adding a member twice changes nothing. Audited. Needs `groups:manage`.',
+  })
   @ApiNoContentResponse({ description: 'The user is a member.' })
   @ApiProblems(400, 404)
   async addMember(
@@ -88,7 +98,11 @@ export class GroupsController {
   @Delete(':id/members/:userId')
   @HttpCode(204)
   @Authenticated('groups:manage')
-  @ApiOperation({ summary: 'Remove a member' })
+  @ApiOperation({
+    summary: 'Remove a member',
+    description:
+      "Removes the user from the group; the permissions it granted stop applying at the user's next request. Audited. Needs `groups:manage`.",
+  })
   @ApiNoContentResponse({ description: 'Removed.' })
   @ApiProblems(400, 404)
   async removeMember(

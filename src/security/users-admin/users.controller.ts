@@ -52,7 +52,10 @@ export class UsersController {
 
   @Get(':id')
   @Authenticated('users:read')
-  @ApiOperation({ summary: 'Get a user' })
+  @ApiOperation({
+    summary: 'Get a user',
+    description: 'One user with roles, groups and status. Needs `users:read`.',
+  })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 404)
   async get(@Param('id', UUID) id: string): Promise<UserDto> {
@@ -61,7 +64,10 @@ export class UsersController {
 
   @Patch(':id')
   @Authenticated('users:update')
-  @ApiOperation({ summary: "Update a user's profile" })
+  @ApiOperation({
+    summary: "Update a user's profile",
+    description: "Changes a user's name or email (partial update); audited. Needs `users:update`.",
+  })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 404)
   async update(
@@ -110,7 +116,11 @@ export class UsersController {
   @Post(':id/unlock')
   @HttpCode(200)
   @Authenticated('users:manage-status')
-  @ApiOperation({ summary: 'Unlock an account locked by failed logins' })
+  @ApiOperation({
+    summary: 'Unlock an account locked by failed logins',
+    description:
+      'Clears the lockout and the failed-sign-in counter of an account locked by failed logins; audited. Needs `users:manage-status`.',
+  })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 404)
   async unlock(@CurrentPrincipal() principal: Principal, @Param('id', UUID) id: string): Promise<UserDto> {
@@ -119,7 +129,11 @@ export class UsersController {
 
   @Delete(':id/sessions')
   @Authenticated('sessions:manage')
-  @ApiOperation({ summary: 'End every session of a user' })
+  @ApiOperation({
+    summary: 'End every session of a user',
+    description:
+      'Revokes every session of the user (refresh tokens and the access tokens issued from them), e.g. after a suspected compromise; audited. Needs `sessions:manage`.',
+  })
   @ApiOkResponse({ type: RevokedSessionsDto })
   @ApiProblems(400, 404)
   async revokeSessions(
