@@ -7,7 +7,7 @@ import type {
   ReferenceObject,
   ResponseObject,
   SchemaObject,
-} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+} from '@nestjs/swagger';
 import { PROBLEM_CONTENT_TYPE } from '../errors/problem';
 
 /**
@@ -172,7 +172,7 @@ function declareHeaders(op: OperationObject): void {
   const idempotent = params.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key');
   const conditional = params.some((p) => p.in === 'header' && p.name.toLowerCase() === 'if-none-match');
   for (const [status, response] of Object.entries(op.responses)) {
-    if (isRef(response)) continue;
+    if (!response || isRef(response)) continue;
     const headers: Record<string, ReferenceObject> = { 'X-Request-Id': headerRef('X-Request-Id') };
     if (/^2/.test(status)) {
       headers['RateLimit-Limit'] = headerRef('RateLimit-Limit');
@@ -195,7 +195,7 @@ function declareHeaders(op: OperationObject): void {
 function typeParameters(op: OperationObject): void {
   for (const p of op.parameters ?? []) {
     if (isRef(p) || !p.schema || isRef(p.schema)) continue;
-    const schema = p.schema as SchemaObject;
+    const schema = p.schema;
     if (p.in === 'path' && /^(id|\w+Id)$/.test(p.name) && schema.type === 'string') schema.format ??= 'uuid';
     if (p.in === 'query' && p.name === 'limit' && schema.type === 'number') schema.type = 'integer';
   }
@@ -220,7 +220,7 @@ function markDeprecated(document: OpenAPIObject, versions: string[]): void {
   for (const { version, k, op } of ops) {
     if (!version || !k || !versions.includes(version)) continue;
     for (const response of Object.values(op.responses)) {
-      if (isRef(response)) continue;
+      if (!response || isRef(response)) continue;
       response.headers = {
         ...response.headers,
         Deprecation: headerRef('Deprecation'),
@@ -244,7 +244,7 @@ function usePermissionEnum(document: OpenAPIObject, permissions: readonly string
       if (items && !isRef(items) && items.type === 'string') schema.items = { $ref: '#/components/schemas/Permission' };
     }
     for (const [prop, child] of Object.entries(schema.properties ?? {})) visit(child, prop);
-    if (schema.items) visit(schema.items as SchemaObject);
+    if (schema.items) visit(schema.items);
   };
   for (const [name, schema] of Object.entries(schemas)) if (name !== 'Permission') visit(schema);
 }

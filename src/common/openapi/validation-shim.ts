@@ -1,4 +1,13 @@
-import { getMetadataStorage, type ValidationMetadata } from 'class-validator';
+import { getMetadataStorage } from 'class-validator';
+
+/** The fields of class-validator's ValidationMetadata this shim reads (the class is not exported). */
+interface ValidationMetadata {
+  name?: string;
+  propertyName: string;
+  constraints: unknown[];
+  each: boolean;
+  groups?: string[];
+}
 
 /**
  * Copies class-validator constraints into the Swagger property metadata of every DTO, at run time,
