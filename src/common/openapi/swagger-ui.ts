@@ -15,15 +15,21 @@ function fillAuthorizeFromSignIn(res: { ok: boolean; url: string; body?: { acces
     const path = new URL(res.url, window.location.href).pathname;
     const token = res.body?.accessToken;
     if (res.ok && /\/api\/v\d+\/auth\/(login|mfa\/verify|refresh)$/.test(path) && typeof token === 'string') {
-      (window as unknown as { ui: { preauthorizeApiKey(name: string, value: string): void } }).ui.preauthorizeApiKey(
-        'bearer',
-        token,
-      );
+      // Through the live system's authActions (not ui.preauthorizeApiKey, which holds the system as
+      // it was before the plugins below were registered), so oneSchemeAtATime applies.
+      const ui = window.ui;
+      const schema: unknown = ui.specSelectors.specJson().getIn(['components', 'securitySchemes', 'bearer']).toJS();
+      ui.authActions.authorize({ bearer: { name: 'bearer', schema, value: token } });
     }
   } catch {
     // Never break the response display over the convenience.
   }
   return res;
+}
+
+interface AuthSystem {
+  authActions: { logout(names: string[]): void };
+  authSelectors: { authorized(): { has(name: string): boolean } | undefined };
 }
 
 /**
@@ -36,14 +42,12 @@ function oneSchemeAtATime(): unknown {
       auth: {
         wrapActions: {
           authorize:
-            (
-              original: (payload: Record<string, unknown>) => unknown,
-              system: { authActions: { logout(names: string[]): void } },
-            ) =>
+            (original: (payload: Record<string, unknown>) => unknown, system: AuthSystem) =>
             (payload: Record<string, unknown>) => {
               const chosen = Object.keys(payload ?? {});
-              const others = ['bearer', 'apiKey'].filter((name) => !chosen.includes(name));
-              if (chosen.length > 0 && others.length < 2) system.authActions.logout(others);
+              const held = system.authSelectors.authorized();
+              const others = ['bearer', 'apiKey'].filter((name) => !chosen.includes(name) && held?.has(name));
+              if (chosen.length > 0 && others.length > 0) system.authActions.logout(others);
               return original(payload);
             },
         },
@@ -52,7 +56,13 @@ function oneSchemeAtATime(): unknown {
   };
 }
 
-declare const window: { location: { href: string } };
+declare const window: {
+  location: { href: string };
+  ui: {
+    specSelectors: { specJson(): { getIn(path: string[]): { toJS(): unknown } } };
+    authActions: { authorize(payload: Record<string, unknown>): void };
+  };
+};
 
 /**
  * Swagger UI options. Authorizations are not persisted: an API key or token pasted in the UI is
