@@ -130,7 +130,36 @@ export function applyConventions(
   }
   markDeprecated(document, options.deprecatedVersions);
   usePermissionEnum(document, options.permissions);
+  describeRequestDefaults(document);
   pruneUnusedHeaders(document);
+}
+
+/**
+ * A server default on a request-only schema is said in words, not as `default`: generators
+ * (openapi-typescript among them) read `default` as "always present" and would make callers send
+ * what the server fills in. Schemas that also appear in responses keep `default`.
+ */
+function describeRequestDefaults(document: OpenAPIObject): void {
+  const schemas = document.components!.schemas ?? {};
+  const inResponses = new Set<string>();
+  const refsIn = (value: unknown): string[] =>
+    [...JSON.stringify(value).matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]);
+  const pending = operationsOf(document).flatMap(([, , op]) => refsIn(op.responses));
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    if (inResponses.has(name)) continue;
+    inResponses.add(name);
+    pending.push(...refsIn(schemas[name] ?? {}));
+  }
+  for (const [name, schema] of Object.entries(schemas)) {
+    if (inResponses.has(name) || isRef(schema)) continue;
+    for (const property of Object.values(schema.properties ?? {})) {
+      if (isRef(property) || property.default === undefined) continue;
+      const said = `Default: \`${JSON.stringify(property.default)}\`.`;
+      property.description = property.description ? `${property.description} ${said}` : said;
+      delete property.default;
+    }
+  }
 }
 
 /** Headers no response refers to (Deprecation while no version is deprecated, say) are left out. */

@@ -205,7 +205,14 @@ describe('OpenAPI document', () => {
           });
       }
     }
+    // Request-only schemas say their defaults in words: generators read `default` as "always present".
+    const fees = doc.components.schemas.TradeInputDto.properties!.fees as Schema & {
+      default?: unknown;
+      description?: string;
+    };
     expect(doc.components.schemas.TradeInputDto.required).not.toContain('fees');
+    expect(fees.default).toBeUndefined();
+    expect(fees.description).toContain('Default: `"0"`');
     for (const [name, op] of operations()) {
       for (const p of (op.parameters ?? []) as {
         name: string;
