@@ -80,8 +80,7 @@ export class MeController {
   @Get('sessions')
   @ApiOperation({
     summary: 'My active sessions',
-    description:
-      "The caller's signed-in sessions, with the one making this request marked `current`.",
+    description: "The caller's signed-in sessions, with the one making this request marked `current`.",
   })
   @ApiOkResponse({ type: SessionListDto })
   async sessions(@CurrentPrincipal() principal: Principal): Promise<SessionListDto> {
