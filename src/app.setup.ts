@@ -12,6 +12,8 @@ import type { AppConfig } from './common/config/app-config';
 import { DeprecationMiddleware } from './common/http/deprecation.middleware';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './common/http/request-id.middleware';
 import { buildOpenApiDocument } from './common/openapi/openapi';
+import { swaggerUiOptions } from './common/openapi/swagger-ui';
+import { ALL_PERMISSIONS } from './security/rbac/permissions';
 
 /** Paths served outside `/api/v{n}`: probes for orchestrators, the Prometheus scrape, the AsyncAPI document. */
 export const UNPREFIXED_PATHS = ['health/live', 'health/ready', 'metrics', 'docs/asyncapi.json'];
@@ -55,6 +57,7 @@ export async function buildOfflineOpenApiDocument(config: AppConfig): Promise<Op
   configureRouting(app);
   const document = buildOpenApiDocument(app, {
     deprecatedVersions: new DeprecationMiddleware(config).deprecatedVersions,
+    permissions: ALL_PERMISSIONS,
   });
   await app.close();
   return document;
@@ -106,12 +109,10 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
   app.useWebSocketAdapter(new LiveIoAdapter(app, config));
 
   configureRouting(app);
+  if (!config.docs.enabled) return; // DOCS_ENABLED=false: no /docs, no /docs-json
   const document = buildOpenApiDocument(app as INestApplication, {
     deprecatedVersions: deprecation.deprecatedVersions,
+    permissions: ALL_PERMISSIONS,
   });
-  SwaggerModule.setup('docs', app, document, {
-    jsonDocumentUrl: 'docs-json',
-    customSiteTitle: 'Bastion API',
-    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
-  });
+  SwaggerModule.setup('docs', app, document, swaggerUiOptions());
 }

@@ -22,6 +22,8 @@ export interface AppConfig {
     shutdownTimeoutMs: number;
   };
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
+  /** Swagger UI at /docs and the OpenAPI document at /docs-json. */
+  docs: { enabled: boolean };
   dataDir: string;
   database: {
     /** PostgreSQL URL in cluster mode; undefined in embedded mode until the engine is started. */
@@ -169,6 +171,7 @@ export function buildConfig(env: Env, secrets: AppConfig['secrets']): AppConfig 
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY },
+    docs: { enabled: env.DOCS_ENABLED },
     dataDir: resolve(env.DATA_DIR),
     database: {
       url: env.DATABASE_URL,

@@ -120,6 +120,7 @@ export const envSchema = z
     DATA_DIR: z.string().min(1).default('./data'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_PRETTY: bool.default(false),
+    DOCS_ENABLED: bool.default(true),
 
     DATABASE_URL: postgresUrl.optional(),
     DATABASE_POOL_SIZE: positiveInt.max(1000).default(10),

@@ -1,24 +1,20 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { PROBLEM_CONTENT_TYPE } from '../errors/problem';
-import { ProblemDto } from './problem.dto';
 import { readPackageVersion } from '../version';
+import { applyConventions } from './openapi-conventions';
+import { operationIdOf } from './operation-ids';
+import { ProblemDto } from './problem.dto';
+import { applyValidationShim } from './validation-shim';
 
 export const BEARER_SCHEME = 'bearer';
 export const API_KEY_SCHEME = 'apiKey';
 
-/** Errors any operation can answer with, whatever it declares: added to every operation. */
-const COMMON_PROBLEMS: Record<string, string> = {
-  '500': 'An unexpected error; quote `requestId` when reporting it.',
-};
-
-const lowerFirst = (s: string): string => s.charAt(0).toLowerCase() + s.slice(1);
-
 /** The OpenAPI 3 document served at /docs-json and written by `npm run openapi`. */
 export function buildOpenApiDocument(
   app: INestApplication,
-  options: { deprecatedVersions?: string[] } = {},
+  options: { deprecatedVersions?: string[]; permissions?: readonly string[] } = {},
 ): OpenAPIObject {
+  applyValidationShim();
   const config = new DocumentBuilder()
     .setTitle('Bastion API')
     .setDescription(
@@ -27,7 +23,9 @@ export function buildOpenApiDocument(
         '',
         '**Versioning**: every resource lives under `/api/v{n}`; `v1` everywhere, `v2` where a resource changed shape.',
         '',
-        '**Authentication**: `Authorization: Bearer <access token>` from `POST /api/v1/auth/login`, or `X-API-Key: <key>`.',
+        '**Authentication**: `Authorization: Bearer <access token>` from `POST /api/v1/auth/login`, or `X-API-Key: <key>`: one of the two; a request with both is refused with 400.',
+        '',
+        '**Signing in from Swagger UI**: open `POST /api/v1/auth/login`, *Try it out* with your email and password and *Execute*: the access token fills *Authorize* (bearer) by itself. Authorizing one scheme signs the other out, and nothing is kept in the browser after a reload.',
         '',
         '**Errors** are RFC 9457 `application/problem+json` with a stable `code`, the `requestId` and, for validation, `errors[]`.',
         '',
@@ -51,41 +49,11 @@ export function buildOpenApiDocument(
 
   const document = SwaggerModule.createDocument(app, config, {
     extraModels: [ProblemDto],
-    operationIdFactory: (controllerKey, methodKey, version) => {
-      const base = `${lowerFirst(controllerKey.replace(/Controller$/, ''))}_${methodKey}`;
-      const v = version?.replace(/^v/, '');
-      return v && v !== '1' ? `${base}_v${v}` : base;
-    },
+    operationIdFactory: operationIdOf,
   });
-  addCommonProblems(document);
-  markDeprecated(document, options.deprecatedVersions ?? []);
+  applyConventions(document, {
+    deprecatedVersions: options.deprecatedVersions ?? [],
+    permissions: options.permissions ?? [],
+  });
   return document;
-}
-
-function addCommonProblems(document: OpenAPIObject): void {
-  for (const pathItem of Object.values(document.paths)) {
-    for (const method of ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const) {
-      const operation = pathItem[method];
-      if (!operation) continue;
-      for (const [status, description] of Object.entries(COMMON_PROBLEMS)) {
-        operation.responses[status] ??= {
-          description,
-          content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDto' } } },
-        };
-      }
-    }
-  }
-}
-
-/** Operations of versions listed in DEPRECATED_API_VERSIONS are flagged `deprecated: true`. */
-function markDeprecated(document: OpenAPIObject, versions: string[]): void {
-  if (versions.length === 0) return;
-  for (const [path, pathItem] of Object.entries(document.paths)) {
-    const version = /^\/api\/v(\d+)\//.exec(path)?.[1];
-    if (!version || !versions.includes(version)) continue;
-    for (const method of ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const) {
-      const operation = pathItem[method];
-      if (operation) operation.deprecated = true;
-    }
-  }
 }

@@ -29,8 +29,8 @@ export class ProblemDto {
   })
   detail!: string;
 
-  @ApiPropertyOptional({ description: 'The path the problem occurred on.', example: '/api/v1/users' })
-  instance?: string;
+  @ApiProperty({ description: 'The path the problem occurred on (always present).', example: '/api/v1/users' })
+  instance!: string;
 
   @ApiProperty({ enum: ErrorCode, enumName: 'ErrorCode', description: 'Stable machine-readable code: branch on this.' })
   code!: ErrorCode;
@@ -46,4 +46,85 @@ export class ProblemDto {
     description: 'One entry per invalid field (validation problems only).',
   })
   errors?: FieldErrorDto[];
+
+  // Extension members: present only on the problems named in each description.
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    example: 2,
+    description: 'INVALID_MFA_CODE: code attempts left on this MFA token before it is spent.',
+  })
+  attemptsRemaining?: number;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['min-length', 'common-password'],
+    description: 'WEAK_PASSWORD: the password-policy rules the password breaks.',
+  })
+  rules?: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['users:read'],
+    description: 'FORBIDDEN: the permissions the caller lacks for this operation.',
+  })
+  missingPermissions?: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['trades:read'],
+    description: 'FORBIDDEN on a report: the permissions its data source reads and the caller lacks.',
+  })
+  missing?: string[];
+
+  @ApiPropertyOptional({
+    example: 'ip',
+    description:
+      'RATE_LIMITED: the limit that was hit: `ip` (per client address), `user` or `key` (per caller), `auth:<route>` (sign-in routes, per address).',
+  })
+  limit?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['database'],
+    description: 'SERVICE_UNAVAILABLE from /health/ready: the checks that fail.',
+  })
+  failing?: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['redis'],
+    description: 'SERVICE_UNAVAILABLE from /health/ready: the checks that are degraded.',
+  })
+  degraded?: string[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'SERVICE_UNAVAILABLE from /health/ready, for callers with `metrics:read`: each check with its figures.',
+  })
+  checks?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    example: 'database',
+    description: 'DEPENDENCY_UNAVAILABLE: the dependency that failed (database, redis, ...).',
+  })
+  dependency?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: { '1': 12, legacy: 0 },
+    description: 'CONFLICT on a key update: stored items each key version still protects.',
+  })
+  protectedData?: Record<string, number>;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['encrypt', 'decrypt'],
+    description: 'KEY_OPERATION_NOT_ALLOWED: the operations the key allows.',
+  })
+  allowedOperations?: string[];
 }

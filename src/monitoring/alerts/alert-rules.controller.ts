@@ -47,7 +47,11 @@ export class AlertRulesController {
 
   @Get(':id')
   @Authenticated('monitoring:read')
-  @ApiOperation({ summary: 'Read an alert rule' })
+  @ApiOperation({
+    summary: 'Read an alert rule',
+    description:
+      'One alert rule with its condition, labels and notification targets (webhook secrets are never returned).',
+  })
   @ApiOkResponse({ type: AlertRuleDto })
   @ApiProblems(400, 404)
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<AlertRuleDto> {

@@ -43,7 +43,10 @@ export class AlertsController {
 
   @Get('alerts/:id')
   @Authenticated('monitoring:read')
-  @ApiOperation({ summary: 'Read an alert' })
+  @ApiOperation({
+    summary: 'Read an alert',
+    description: 'One alert with its state, labels, value and lifecycle times.',
+  })
   @ApiOkResponse({ type: AlertDto })
   @ApiProblems(400, 404)
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<AlertDto> {

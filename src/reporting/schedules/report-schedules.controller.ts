@@ -51,7 +51,10 @@ export class ReportSchedulesController {
 
   @Patch(':id')
   @Authenticated('report-schedules:manage')
-  @ApiOperation({ summary: 'Pause or resume a schedule' })
+  @ApiOperation({
+    summary: 'Pause or resume a schedule',
+    description: 'Enables or disables a schedule; a resumed schedule runs at its next cron time. Audited.',
+  })
   @ApiOkResponse({ type: ReportScheduleDto })
   @ApiProblems(400, 404)
   async update(
@@ -66,7 +69,10 @@ export class ReportSchedulesController {
   @Delete(':id')
   @HttpCode(204)
   @Authenticated('report-schedules:manage')
-  @ApiOperation({ summary: 'Delete a schedule' })
+  @ApiOperation({
+    summary: 'Delete a schedule',
+    description: 'Deletes the schedule; reports it already produced are kept. Audited.',
+  })
   @ApiNoContentResponse()
   @ApiProblems(404)
   async remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {

@@ -32,14 +32,22 @@ export class MeController {
   @Get()
   @AllowExpiredPassword()
   @AllowMfaEnrolment()
-  @ApiOperation({ summary: 'My profile, roles, groups and effective permissions' })
+  @ApiOperation({
+    summary: 'My profile, roles, groups and effective permissions',
+    description:
+      'Who is calling: profile, roles, groups and the effective permissions (role and group grants combined; for an API key, its scopes). Needs only a valid token or key.',
+  })
   @ApiOkResponse({ type: MeDto })
   me(@CurrentPrincipal() principal: Principal): Promise<MeDto> {
     return this.account.me(principal);
   }
 
   @Patch()
-  @ApiOperation({ summary: 'Update my name' })
+  @ApiOperation({
+    summary: 'Update my name',
+    description:
+      "Changes the caller's first and last name; the change is audited. Email, roles and status are changed by an administrator.",
+  })
   @ApiOkResponse({ type: MeDto })
   @ApiProblems(400)
   update(@CurrentPrincipal() principal: Principal, @Body() body: UpdateProfileDto): Promise<MeDto> {
@@ -70,7 +78,10 @@ export class MeController {
   }
 
   @Get('sessions')
-  @ApiOperation({ summary: 'My active sessions' })
+  @ApiOperation({
+    summary: 'My active sessions',
+    description: "The caller's signed-in sessions, with the one making this request marked `current`.",
+  })
   @ApiOkResponse({ type: SessionListDto })
   async sessions(@CurrentPrincipal() principal: Principal): Promise<SessionListDto> {
     return { items: (await this.account.listSessions(principal)).map((s) => mapSession(s, principal.sessionId)) };
@@ -93,7 +104,11 @@ export class MeController {
 
   @Delete('sessions/:id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'End one of my sessions' })
+  @ApiOperation({
+    summary: 'End one of my sessions',
+    description:
+      "Revokes one of the caller's sessions: its refresh token stops working at once and its access tokens are refused. 404 when the session is not the caller's.",
+  })
   @ApiNoContentResponse({ description: 'Ended.' })
   @ApiProblems(400, 404)
   async endOne(@CurrentPrincipal() principal: Principal, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {

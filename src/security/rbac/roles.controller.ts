@@ -10,7 +10,11 @@ import { describeRoles } from './roles';
 export class RolesController {
   @Get()
   @Authenticated('roles:read')
-  @ApiOperation({ summary: 'Every role with its effective permissions, and the permission catalogue' })
+  @ApiOperation({
+    summary: 'Every role with its effective permissions, and the permission catalogue',
+    description:
+      'The fixed roles, each with the roles it includes and its effective permissions, and every permission with its description. Needs `roles:read`.',
+  })
   @ApiOkResponse({ type: RoleCatalogueDto })
   list(): RoleCatalogueDto {
     return {

@@ -64,7 +64,7 @@ export class GroupsController {
   @ApiOperation({
     summary: 'Get a group with its members',
     description:
-      'The `ETag` is the one `PATCH` and `DELETE` take in `If-Match`; `If-None-Match` with it answers 304 while nothing changed (members included).',
+      'One group with its permissions and members. Needs `groups:read`. The `ETag` is the one `PATCH` and `DELETE` take in `If-Match`; `If-None-Match` with it answers 304 while nothing changed (members included).',
   })
   @ApiOkResponse({ type: GroupDetailDto, headers: ETAG_RESPONSE_HEADER })
   @ETagged()
@@ -99,7 +99,8 @@ export class GroupsController {
   @Authenticated('groups:manage')
   @ApiOperation({
     summary: 'Delete a group',
-    description: '`If-Match` as for PATCH: a group changed since the caller read it is refused with 412.',
+    description:
+      'Deletes the group; its members lose the permissions it granted at their next request. Audited. Needs `groups:manage`. `If-Match` as for PATCH: a group changed since the caller read it is refused with 412.',
   })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @IfMatchGuarded()
@@ -115,7 +116,10 @@ export class GroupsController {
   @Put(':id/members/:userId')
   @HttpCode(204)
   @Authenticated('groups:manage')
-  @ApiOperation({ summary: 'Add a member (idempotent)' })
+  @ApiOperation({
+    summary: 'Add a member (idempotent)',
+    description: 'Adds the user to the group; adding a member twice changes nothing. Audited. Needs `groups:manage`.',
+  })
   @ApiNoContentResponse({ description: 'The user is a member.' })
   @ApiProblems(400, 404)
   async addMember(
@@ -129,7 +133,11 @@ export class GroupsController {
   @Delete(':id/members/:userId')
   @HttpCode(204)
   @Authenticated('groups:manage')
-  @ApiOperation({ summary: 'Remove a member' })
+  @ApiOperation({
+    summary: 'Remove a member',
+    description:
+      "Removes the user from the group; the permissions it granted stop applying at the user's next request. Audited. Needs `groups:manage`.",
+  })
   @ApiNoContentResponse({ description: 'Removed.' })
   @ApiProblems(400, 404)
   async removeMember(

@@ -70,7 +70,7 @@ export class UsersController {
   @ApiOperation({
     summary: 'Get a user',
     description:
-      'The `ETag` is the one `PATCH /api/v1/users/{id}` takes in `If-Match`; `If-None-Match` with it answers 304 while nothing changed.',
+      'One user with roles, groups and status. Needs `users:read`. The `ETag` is the one `PATCH /api/v1/users/{id}` takes in `If-Match`; `If-None-Match` with it answers 304 while nothing changed.',
   })
   @ApiOkResponse({ type: UserDto, headers: ETAG_RESPONSE_HEADER })
   @ETagged()
@@ -84,7 +84,7 @@ export class UsersController {
   @ApiOperation({
     summary: "Update a user's profile",
     description:
-      'With `If-Match` (the `ETag` of `GET /api/v1/users/{id}`), a user changed since is refused with 412 and nothing changes. Answers the user with its new `ETag`.',
+      "Changes a user's name or email (partial update); audited. Needs `users:update`. With `If-Match` (the `ETag` of `GET /api/v1/users/{id}`), a user changed since is refused with 412 and nothing changes. Answers the user with its new `ETag`.",
   })
   @ApiOkResponse({ type: UserDto, headers: ETAG_RESPONSE_HEADER })
   @IfMatchGuarded()
@@ -136,7 +136,11 @@ export class UsersController {
   @Post(':id/unlock')
   @HttpCode(200)
   @Authenticated('users:manage-status')
-  @ApiOperation({ summary: 'Unlock an account locked by failed logins' })
+  @ApiOperation({
+    summary: 'Unlock an account locked by failed logins',
+    description:
+      'Clears the lockout and the failed-sign-in counter of an account locked by failed logins; audited. Needs `users:manage-status`.',
+  })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 404)
   async unlock(@CurrentPrincipal() principal: Principal, @Param('id', UUID) id: string): Promise<UserDto> {
@@ -145,7 +149,11 @@ export class UsersController {
 
   @Delete(':id/sessions')
   @Authenticated('sessions:manage')
-  @ApiOperation({ summary: 'End every session of a user' })
+  @ApiOperation({
+    summary: 'End every session of a user',
+    description:
+      'Revokes every session of the user (refresh tokens and the access tokens issued from them), e.g. after a suspected compromise; audited. Needs `sessions:manage`.',
+  })
   @ApiOkResponse({ type: RevokedSessionsDto })
   @ApiProblems(400, 404)
   async revokeSessions(

@@ -107,6 +107,8 @@ export class CreateAlertRuleDto {
   metric!: string;
 
   @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
     example: { mount: '/' },
     description: 'Only series whose labels equal these (e.g. one mount or one core).',
   })
@@ -137,7 +139,12 @@ export class CreateAlertRuleDto {
   @IsIn(LEVELS)
   level!: AlertLevel;
 
-  @ApiPropertyOptional({ example: { team: 'platform' }, description: 'Added to the labels of its alerts.' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { team: 'platform' },
+    description: 'Added to the labels of its alerts.',
+  })
   @IsOptional()
   @IsObject()
   labels?: Record<string, string>;

@@ -3,8 +3,10 @@ import { IsBoolean, IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength } from 
 import { Trim } from '../../../common/validation/trim.decorator';
 
 export class LoginDto {
-  /** Not validated as an address: `admin@localhost` (the embedded-mode first admin) must sign in too. */
-  @ApiProperty({ example: 'jane.doe@example.com' })
+  @ApiProperty({
+    example: 'jane.doe@example.com',
+    description: 'Not validated as an address: `admin@localhost` (the embedded-mode first admin) must sign in too.',
+  })
   @IsString()
   @IsNotEmpty()
   @MaxLength(254)
