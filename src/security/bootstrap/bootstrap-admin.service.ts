@@ -6,8 +6,8 @@ import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { AppException } from '../../common/errors/app.exception';
 import { StartupError } from '../../common/startup/startup-error';
-import type { User } from '../../users/entities/user.entity';
-import { UsersService } from '../../users/services/users.service';
+import type { User } from '../../users/users/user.entity';
+import { UsersService } from '../../users/users/users.service';
 import { AuditService } from '../audit/audit.service';
 import { CredentialsService } from '../credentials/credentials.service';
 

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayUnique, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { Trim } from '../../../common/validation/trim.decorator';
 import { PageDto } from '../../../common/pagination/pagination';
-import type { Group } from '../../../users/entities/group.entity';
+import type { Group } from '../../../users/groups/group.entity';
 import { ALL_PERMISSIONS } from '../../rbac/permissions';
 import { UserDto } from './user.dto';
 

@@ -5,7 +5,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
 import { emailSkeleton as skeletonOf, normalizeEmail } from '../../common/text/email';
-import { User, type UserStatus } from '../entities/user.entity';
+import { User, type UserStatus } from './user.entity';
 
 export interface NewUser {
   email: string;
