@@ -259,7 +259,7 @@ export class UserAdminService {
 
   private async assertNotLastSuperAdmin(user: User, manager: EntityManager): Promise<void> {
     // Serialise concurrent demotions so two admins cannot each remove "the other" last one.
-    await manager.query('SELECT pg_advisory_xact_lock(7238163002)');
+    await this.users.lockSuperAdminChanges(manager);
     if ((await this.users.countActiveWithRole('super_admin', user.id, manager)) === 0) {
       throw new AppException(
         ErrorCode.LastSuperAdmin,
