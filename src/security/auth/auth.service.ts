@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { afterCommit } from '../../common/database/after-commit';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { RequestContexts } from '../../common/http/request-context';
@@ -320,12 +321,14 @@ export class AuthService {
     await manager.getRepository(User).update({ id: userId }, { lastLoginAt: now });
     const { session, tokens } = await this.sessions.create(userId, manager);
     const ctx = RequestContexts.current();
-    this.events.emit(ThreatSignals.loginSucceeded, {
-      userId,
-      sessionId: session.id,
-      ip: ctx?.ip,
-      userAgent: ctx?.userAgent,
-    } satisfies LoginSucceededSignal);
+    afterCommit(manager, () =>
+      this.events.emit(ThreatSignals.loginSucceeded, {
+        userId,
+        sessionId: session.id,
+        ip: ctx?.ip,
+        userAgent: ctx?.userAgent,
+      } satisfies LoginSucceededSignal),
+    );
     await this.activity.record(
       { userId, type: 'login', details: { sessionId: session.id, ...(mfa ? { mfa: mfa.mfa } : {}) } },
       manager,
