@@ -3,7 +3,10 @@ import { METHOD_METADATA, MODULE_PATH, PATH_METADATA, VERSION_METADATA } from '@
 import { ApplicationConfig, DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { RoutePathFactory } from '@nestjs/core/router/route-path-factory';
 import type { Request } from 'express';
+import { OPTIONAL_AUTH } from '../../common/http/optional-auth.decorator';
 import { IS_PUBLIC } from '../../common/http/public.decorator';
+import { ALLOW_EXPIRED_PASSWORD, ALLOW_MFA_ENROLMENT } from '../../security/auth/auth.guard';
+import { RATE_LIMIT_CLASS } from '../../security/rate-limit/rate-limit.decorator';
 import type { Permission } from '../../security/rbac/permissions';
 import { REQUIRED_PERMISSIONS, SESSION_ONLY } from '../../security/rbac/authenticated.decorator';
 import { RouteMatcher } from './route-matcher';
@@ -13,6 +16,16 @@ import { RouteMatcher } from './route-matcher';
  * (`@Authenticated(...)`, holding every permission listed), or `undeclared` (neither: denied).
  */
 export type RouteAccess = 'public' | 'authenticated' | 'undeclared';
+
+/**
+ * What a route lets through that the global guard would otherwise refuse: `optional-auth`
+ * (`@OptionalAuthentication()` on a public route: credentials read when sent), `expired-password`
+ * (`@AllowExpiredPassword()`), `mfa-enrolment` (`@AllowMfaEnrolment()`).
+ */
+export type GuardOptOut = 'optional-auth' | 'expired-password' | 'mfa-enrolment';
+
+/** `auth`: the strict per-IP, per-route limit of credential endpoints (`@StrictRateLimit()`); else `standard`. */
+export type RateLimitClass = 'auth' | 'standard';
 
 /** One route of the application as it is served. */
 export interface RouteDescriptor {
@@ -31,6 +44,9 @@ export interface RouteDescriptor {
   readonly sessionOnly: boolean;
   /** `UsersController.get`: where the route is implemented. */
   readonly handler: string;
+  /** The guard's checks this route opts out of, in a fixed order; empty for most routes. */
+  readonly guardOptOuts: readonly GuardOptOut[];
+  readonly rateLimitClass: RateLimitClass;
 }
 
 type Version = string | typeof VERSION_NEUTRAL;
@@ -115,6 +131,7 @@ export class RouteRegistry implements OnModuleInit {
           const requestMethod = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod;
           const methodVersion = Reflect.getMetadata(VERSION_METADATA, handler) as Version | Version[] | undefined;
           const access = this.accessOf(handler, controller);
+          const guard = this.guardOf(handler, controller);
           for (const methodPath of asArray(methodPaths)) {
             // Compose each version separately so every path knows the version it serves.
             const versions: (Version | undefined)[] = asArray(methodVersion ?? controllerVersion);
@@ -142,6 +159,7 @@ export class RouteRegistry implements OnModuleInit {
                       ? null
                       : String(version),
                   ...access,
+                  ...guard,
                   handler: `${controller.name}.${name}`,
                 });
               }
@@ -175,6 +193,20 @@ export class RouteRegistry implements OnModuleInit {
       permissions: Object.freeze([...required]),
       sessionOnly: this.reflector.getAllAndOverride<boolean>(SESSION_ONLY, targets) === true,
     };
+  }
+
+  /** The guard's opt-outs and rate-limit class, read as the global guard reads them. */
+  private guardOf(handler: object, controller: object): Pick<RouteDescriptor, 'guardOptOuts' | 'rateLimitClass'> {
+    const targets = [handler as never, controller as never];
+    const optOuts: GuardOptOut[] = [];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+      if (this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH, targets)) optOuts.push('optional-auth');
+    }
+    if (this.reflector.get<boolean>(ALLOW_EXPIRED_PASSWORD, handler as never)) optOuts.push('expired-password');
+    if (this.reflector.get<boolean>(ALLOW_MFA_ENROLMENT, handler as never)) optOuts.push('mfa-enrolment');
+    const rateLimitClass =
+      this.reflector.get<string>(RATE_LIMIT_CLASS, handler as never) === 'auth' ? 'auth' : 'standard';
+    return { guardOptOuts: Object.freeze(optOuts), rateLimitClass };
   }
 
   /** The `RouterModule` path of a controller's module, if any (as Nest's RoutesResolver reads it). */
