@@ -9,7 +9,7 @@ import { ALLOW_EXPIRED_PASSWORD, ALLOW_MFA_ENROLMENT } from '../../security/auth
 import { RATE_LIMIT_CLASS } from '../../security/rate-limit/rate-limit.decorator';
 import type { Permission } from '../../security/rbac/permissions';
 import { REQUIRED_PERMISSIONS, SESSION_ONLY } from '../../security/rbac/authenticated.decorator';
-import { RouteMatcher } from './route-matcher';
+import { RouteTable } from '../../common/http/route-table';
 
 /**
  * Who may call a route, as the global guard decides: `public` (`@Public()`), `authenticated`
@@ -64,7 +64,6 @@ type Version = string | typeof VERSION_NEUTRAL;
 export class RouteRegistry implements OnModuleInit {
   private list: readonly RouteDescriptor[] = [];
   private readonly byKey = new Map<string, RouteDescriptor>();
-  private readonly matcher = new RouteMatcher<RouteDescriptor>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -72,6 +71,7 @@ export class RouteRegistry implements OnModuleInit {
     private readonly reflector: Reflector,
     private readonly appConfig: ApplicationConfig,
     private readonly modules: ModulesContainer,
+    private readonly table: RouteTable,
   ) {}
 
   onModuleInit(): void {
@@ -96,17 +96,17 @@ export class RouteRegistry implements OnModuleInit {
    */
   resolve(req: Pick<Request, 'method' | 'originalUrl' | 'url' | 'baseUrl' | 'route'>): RouteDescriptor | undefined {
     const method = req.method.toUpperCase();
-    const template = (req.route as { path?: unknown } | undefined)?.path;
-    if (typeof template === 'string') {
-      const path = (req.baseUrl ?? '') + template;
-      const routed =
-        this.byKey.get(`${method} ${path}`) ??
-        (method === 'HEAD' ? this.byKey.get(`GET ${path}`) : undefined) ??
-        this.byKey.get(`ALL ${path}`);
-      if (routed) return routed;
-    }
-    const path = (req.originalUrl ?? req.url).split('?')[0];
-    return this.matcher.match(method, path) ?? (method === 'HEAD' ? this.matcher.match('GET', path) : undefined);
+    const routed = (req.route as { path?: unknown } | undefined)?.path;
+    const template =
+      typeof routed === 'string'
+        ? (req.baseUrl ?? '') + routed
+        : this.table.routeFor(method, (req.originalUrl ?? req.url).split('?')[0]);
+    if (template === undefined) return undefined;
+    return (
+      this.byKey.get(`${method} ${template}`) ??
+      (method === 'HEAD' ? this.byKey.get(`GET ${template}`) : undefined) ??
+      this.byKey.get(`ALL ${template}`)
+    );
   }
 
   private build(): void {
@@ -172,7 +172,6 @@ export class RouteRegistry implements OnModuleInit {
     for (const route of routes) {
       if (this.byKey.has(route.key)) continue; // Express serves the first registration only
       this.byKey.set(route.key, route);
-      this.matcher.add(route.method, route.path, route);
     }
     this.list = Object.freeze(
       [...this.byKey.values()].sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method)),
