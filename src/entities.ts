@@ -16,10 +16,10 @@ import { Portfolio } from './trading/entities/portfolio.entity';
 import { Position } from './trading/entities/position.entity';
 import { Price } from './trading/entities/price.entity';
 import { Trade } from './trading/entities/trade.entity';
-import { Group } from './users/entities/group.entity';
-import { GroupMember } from './users/entities/group-member.entity';
-import { UserActivity } from './users/entities/user-activity.entity';
-import { User } from './users/entities/user.entity';
+import { Group } from './users/groups/group.entity';
+import { GroupMember } from './users/groups/group-member.entity';
+import { UserActivity } from './users/activity/user-activity.entity';
+import { User } from './users/users/user.entity';
 
 /**
  * Every TypeORM entity of the application: the one list the app, the CLI and ormconfig.ts share,

@@ -6,7 +6,7 @@ import { type AppConfig, ConfigError, loadConfig } from './common/config/app-con
 import { loadEnvFile } from './common/config/load-env-file';
 import { type DatabaseRuntime, startDatabaseRuntime } from './common/database/database-runtime';
 import { BootLogger } from './common/startup/boot-logger';
-import { StartupError } from './common/startup/startup-error';
+import { assemblyFailure, databaseFailure, StartupError } from './common/startup/startup-error';
 import { BootstrapAdminService } from './security/bootstrap/bootstrap-admin.service';
 
 /** Exit codes: 0 clean stop; 1 start-up or shutdown failure; 3 requests were cut by the shutdown timeout. */
@@ -103,12 +103,21 @@ function installShutdown(
 }
 
 /** One line on stderr for the operator, one JSON entry on stdout for the log pipeline; no stack. */
-function reportStartFailure(err: unknown): void {
+function reportStartFailure(failure: unknown): void {
   let line: string;
   let entry: Record<string, unknown>;
+  // Errors start-up did not map where they arose, but whose kind says what to do.
+  const err =
+    failure instanceof StartupError ? failure : (databaseFailure(failure) ?? assemblyFailure(failure) ?? failure);
   if (err instanceof StartupError) {
     line = `Bastion failed to start: ${err.message}`;
-    entry = { what: err.what, setting: err.setting, hint: err.hint };
+    const cause = err.cause instanceof Error ? err.cause : undefined;
+    entry = {
+      what: err.what,
+      setting: err.setting,
+      hint: err.hint,
+      ...(cause ? { cause: cause.message, stack: cause.stack } : {}),
+    };
   } else if (err instanceof ConfigError) {
     line = `Bastion failed to start: invalid configuration: ${err.problems.join('; ')}`;
     entry = { what: 'invalid configuration', problems: err.problems, hint: 'fix the settings named above' };

@@ -7,7 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../app.module';
 import { BootstrapAdminService } from '../security/bootstrap/bootstrap-admin.service';
-import { UsersService } from '../users/services/users.service';
+import { UsersService } from '../users/users/users.service';
 import { buildOfflineOpenApiDocument } from '../app.setup';
 import { buildConfig, loadConfig, parseEnv, readStoredSecrets, writeStoredSecrets } from '../common/config/app-config';
 import { MasterKeyService } from '../security/keys/master-key.service';

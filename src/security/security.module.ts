@@ -16,6 +16,7 @@ import { SecurityEvent } from './threats/security-event.entity';
 import { SecurityEventsController } from './threats/security-events.controller';
 import { SecurityEventsService } from './threats/security-events.service';
 import { ThreatDetectionService } from './threats/threat-detection.service';
+import { ThreatWindows } from './threats/threat-windows';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { PrincipalsService } from './auth/principals.service';
@@ -84,6 +85,7 @@ import { UsersController } from './users-admin/users.controller';
     RateLimitService,
     SecurityEventsService,
     ThreatDetectionService,
+    ThreatWindows,
     KeysRepository,
     KeyUsageService,
     KeyMaterialService,

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
-import { HealthController } from './controllers/health.controller';
-import { StatusController } from './controllers/status.controller';
-import { DependencyMetrics } from './services/dependency-metrics.service';
-import { ReadinessService } from './services/readiness.service';
-import { StatusService } from './services/status.service';
+import { HealthController } from './health/health.controller';
+import { StatusController } from './status/status.controller';
+import { DependencyMetrics } from './health/dependency-metrics.service';
+import { ReadinessService } from './health/readiness.service';
+import { StatusService } from './status/status.service';
 
 /** Health probes for orchestrators and the status of this instance. */
 @Module({

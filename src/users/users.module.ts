@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { Group } from './entities/group.entity';
-import { GroupMember } from './entities/group-member.entity';
-import { UserActivity } from './entities/user-activity.entity';
-import { User } from './entities/user.entity';
-import { ActivityService } from './services/activity.service';
-import { GroupsService } from './services/groups.service';
-import { UsersService } from './services/users.service';
+import { Group } from './groups/group.entity';
+import { GroupMember } from './groups/group-member.entity';
+import { UserActivity } from './activity/user-activity.entity';
+import { User } from './users/user.entity';
+import { ActivityService } from './activity/activity.service';
+import { GroupsService } from './groups/groups.service';
+import { UsersService } from './users/users.service';
 
 /**
  * Users, groups and activity as data and domain services. It knows no tokens and no permissions'

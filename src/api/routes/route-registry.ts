@@ -3,16 +3,29 @@ import { METHOD_METADATA, MODULE_PATH, PATH_METADATA, VERSION_METADATA } from '@
 import { ApplicationConfig, DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { RoutePathFactory } from '@nestjs/core/router/route-path-factory';
 import type { Request } from 'express';
+import { OPTIONAL_AUTH } from '../../common/http/optional-auth.decorator';
 import { IS_PUBLIC } from '../../common/http/public.decorator';
+import { ALLOW_EXPIRED_PASSWORD, ALLOW_MFA_ENROLMENT } from '../../security/auth/auth.guard';
+import { RATE_LIMIT_CLASS } from '../../security/rate-limit/rate-limit.decorator';
 import type { Permission } from '../../security/rbac/permissions';
 import { REQUIRED_PERMISSIONS, SESSION_ONLY } from '../../security/rbac/authenticated.decorator';
-import { RouteMatcher } from './route-matcher';
+import { RouteTable } from '../../common/http/route-table';
 
 /**
  * Who may call a route, as the global guard decides: `public` (`@Public()`), `authenticated`
  * (`@Authenticated(...)`, holding every permission listed), or `undeclared` (neither: denied).
  */
 export type RouteAccess = 'public' | 'authenticated' | 'undeclared';
+
+/**
+ * What a route lets through that the global guard would otherwise refuse: `optional-auth`
+ * (`@OptionalAuthentication()` on a public route: credentials read when sent), `expired-password`
+ * (`@AllowExpiredPassword()`), `mfa-enrolment` (`@AllowMfaEnrolment()`).
+ */
+export type GuardOptOut = 'optional-auth' | 'expired-password' | 'mfa-enrolment';
+
+/** `auth`: the strict per-IP, per-route limit of credential endpoints (`@StrictRateLimit()`); else `standard`. */
+export type RateLimitClass = 'auth' | 'standard';
 
 /** One route of the application as it is served. */
 export interface RouteDescriptor {
@@ -31,6 +44,9 @@ export interface RouteDescriptor {
   readonly sessionOnly: boolean;
   /** `UsersController.get`: where the route is implemented. */
   readonly handler: string;
+  /** The guard's checks this route opts out of, in a fixed order; empty for most routes. */
+  readonly guardOptOuts: readonly GuardOptOut[];
+  readonly rateLimitClass: RateLimitClass;
 }
 
 type Version = string | typeof VERSION_NEUTRAL;
@@ -48,7 +64,6 @@ type Version = string | typeof VERSION_NEUTRAL;
 export class RouteRegistry implements OnModuleInit {
   private list: readonly RouteDescriptor[] = [];
   private readonly byKey = new Map<string, RouteDescriptor>();
-  private readonly matcher = new RouteMatcher<RouteDescriptor>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -56,6 +71,7 @@ export class RouteRegistry implements OnModuleInit {
     private readonly reflector: Reflector,
     private readonly appConfig: ApplicationConfig,
     private readonly modules: ModulesContainer,
+    private readonly table: RouteTable,
   ) {}
 
   onModuleInit(): void {
@@ -80,17 +96,17 @@ export class RouteRegistry implements OnModuleInit {
    */
   resolve(req: Pick<Request, 'method' | 'originalUrl' | 'url' | 'baseUrl' | 'route'>): RouteDescriptor | undefined {
     const method = req.method.toUpperCase();
-    const template = (req.route as { path?: unknown } | undefined)?.path;
-    if (typeof template === 'string') {
-      const path = (req.baseUrl ?? '') + template;
-      const routed =
-        this.byKey.get(`${method} ${path}`) ??
-        (method === 'HEAD' ? this.byKey.get(`GET ${path}`) : undefined) ??
-        this.byKey.get(`ALL ${path}`);
-      if (routed) return routed;
-    }
-    const path = (req.originalUrl ?? req.url).split('?')[0];
-    return this.matcher.match(method, path) ?? (method === 'HEAD' ? this.matcher.match('GET', path) : undefined);
+    const routed = (req.route as { path?: unknown } | undefined)?.path;
+    const template =
+      typeof routed === 'string'
+        ? (req.baseUrl ?? '') + routed
+        : this.table.routeFor(method, (req.originalUrl ?? req.url).split('?')[0]);
+    if (template === undefined) return undefined;
+    return (
+      this.byKey.get(`${method} ${template}`) ??
+      (method === 'HEAD' ? this.byKey.get(`GET ${template}`) : undefined) ??
+      this.byKey.get(`ALL ${template}`)
+    );
   }
 
   private build(): void {
@@ -115,6 +131,7 @@ export class RouteRegistry implements OnModuleInit {
           const requestMethod = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod;
           const methodVersion = Reflect.getMetadata(VERSION_METADATA, handler) as Version | Version[] | undefined;
           const access = this.accessOf(handler, controller);
+          const guard = this.guardOf(handler, controller);
           for (const methodPath of asArray(methodPaths)) {
             // Compose each version separately so every path knows the version it serves.
             const versions: (Version | undefined)[] = asArray(methodVersion ?? controllerVersion);
@@ -142,6 +159,7 @@ export class RouteRegistry implements OnModuleInit {
                       ? null
                       : String(version),
                   ...access,
+                  ...guard,
                   handler: `${controller.name}.${name}`,
                 });
               }
@@ -154,7 +172,6 @@ export class RouteRegistry implements OnModuleInit {
     for (const route of routes) {
       if (this.byKey.has(route.key)) continue; // Express serves the first registration only
       this.byKey.set(route.key, route);
-      this.matcher.add(route.method, route.path, route);
     }
     this.list = Object.freeze(
       [...this.byKey.values()].sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method)),
@@ -175,6 +192,20 @@ export class RouteRegistry implements OnModuleInit {
       permissions: Object.freeze([...required]),
       sessionOnly: this.reflector.getAllAndOverride<boolean>(SESSION_ONLY, targets) === true,
     };
+  }
+
+  /** The guard's opt-outs and rate-limit class, read as the global guard reads them. */
+  private guardOf(handler: object, controller: object): Pick<RouteDescriptor, 'guardOptOuts' | 'rateLimitClass'> {
+    const targets = [handler as never, controller as never];
+    const optOuts: GuardOptOut[] = [];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+      if (this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH, targets)) optOuts.push('optional-auth');
+    }
+    if (this.reflector.get<boolean>(ALLOW_EXPIRED_PASSWORD, handler as never)) optOuts.push('expired-password');
+    if (this.reflector.get<boolean>(ALLOW_MFA_ENROLMENT, handler as never)) optOuts.push('mfa-enrolment');
+    const rateLimitClass =
+      this.reflector.get<string>(RATE_LIMIT_CLASS, handler as never) === 'auth' ? 'auth' : 'standard';
+    return { guardOptOuts: Object.freeze(optOuts), rateLimitClass };
   }
 
   /** The `RouterModule` path of a controller's module, if any (as Nest's RoutesResolver reads it). */

@@ -1,41 +1,25 @@
-/**
- * A log-linear latency histogram in the manner of HdrHistogram, over whole microseconds.
- *
- * Layout: values below 32 µs each have a bucket of their own (exact). Above that, every power of
- * two [2^m, 2^(m+1)) is cut into 32 equal buckets of width 2^(m-5), so a bucket is never wider
- * than 1/32 of its lower bound. A percentile is answered with the middle of its bucket, so it is
- * within ±1/64 (1.6 %) of the true order statistic, and never outside the smallest and largest
- * value recorded. Values are clamped to [0, 2^32 - 1] µs (about 71 minutes).
- *
- * Cost: recording is a few integer operations and one array increment; memory is fixed at 896
- * counters (7 KiB), allocated on the first value, whatever the number of values recorded.
- */
-export const SUB_BUCKET_BITS = 5;
-const SUB_BUCKETS = 1 << SUB_BUCKET_BITS; // 32
-/** Largest value kept as is; larger ones are recorded as this. */
+import { build, type Histogram } from 'hdr-histogram-js';
+
+/** Largest value kept as is (about 71 minutes); larger ones are recorded as this. */
 export const MAX_TRACKABLE_MICROS = 2 ** 32 - 1;
-/** 32 exact buckets, then 32 per power of two from 2^5 to 2^31. */
-export const BUCKET_COUNT = (32 - SUB_BUCKET_BITS + 1) * SUB_BUCKETS;
+/**
+ * Significant decimal digits kept by HdrHistogram: every value below 256 µs is exact, and above
+ * that a bucket is never wider than 1/128 of its value, so a percentile is within 0.8 % of the
+ * true order statistic.
+ */
+export const SIGNIFICANT_DIGITS = 2;
 
-/** The bucket of a whole, non-negative value up to {@link MAX_TRACKABLE_MICROS}. */
-export function bucketIndex(value: number): number {
-  if (value < SUB_BUCKETS) return value;
-  const magnitude = 31 - Math.clz32(value); // floor(log2(value)), 5..31
-  const shift = magnitude - SUB_BUCKET_BITS;
-  return shift * SUB_BUCKETS + (value >>> shift);
-}
-
-/** The smallest value and the width of bucket `index` (the inverse of {@link bucketIndex}). */
-export function bucketRange(index: number): { lower: number; width: number } {
-  if (index < SUB_BUCKETS) return { lower: index, width: 1 };
-  const octave = Math.floor(index / SUB_BUCKETS); // 1.. : magnitude - 4
-  const width = 2 ** (octave - 1);
-  const sub = (index % SUB_BUCKETS) + SUB_BUCKETS; // 32..63
-  return { lower: sub * width, width };
-}
-
+/**
+ * Latency histogram over whole microseconds, on HdrHistogram (`hdr-histogram-js`, pure
+ * JavaScript build): fixed memory (14 KiB, allocated on the first value) whatever the number of
+ * values recorded. Count, sum, minimum and maximum are kept exactly beside it; percentiles are
+ * clamped to the recorded range, so one distinct value is answered as itself.
+ *
+ * It replaced a hand-written log-linear histogram: recording costs about 0.54 µs instead of
+ * 0.055 µs (2·10^6 values, load average 12.9), under 0.1 % of a request's time.
+ */
 export class LatencyHistogram {
-  private counts: Float64Array | undefined; // Float64: exact counts up to 2^53
+  private histogram: Histogram | undefined;
   private total = 0;
   private sum = 0;
   private low = Infinity;
@@ -44,8 +28,14 @@ export class LatencyHistogram {
   /** Records one duration in microseconds (rounded; negative and non-finite values count as 0). */
   record(micros: number): void {
     const value = Number.isFinite(micros) ? Math.min(Math.max(Math.round(micros), 0), MAX_TRACKABLE_MICROS) : 0;
-    this.counts ??= new Float64Array(BUCKET_COUNT);
-    this.counts[bucketIndex(value)] += 1;
+    this.histogram ??= build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: MAX_TRACKABLE_MICROS,
+      numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
+      bitBucketSize: 32,
+      useWebAssembly: false,
+    });
+    this.histogram.recordValue(value);
     this.total += 1;
     this.sum += value;
     if (value < this.low) this.low = value;
@@ -72,24 +62,13 @@ export class LatencyHistogram {
   }
 
   /**
-   * The value at quantile `q` (0 < q ≤ 1) by nearest rank: the smallest recorded value with at
-   * least q of all values at or below it, to within the bucket precision described above.
+   * The value at quantile `q` (0 < q ≤ 1) by nearest rank, to within the precision above.
    * `percentile(1)` is the exact maximum. Undefined when empty.
    */
   percentile(q: number): number | undefined {
     if (!(q > 0 && q <= 1)) throw new RangeError(`quantile must be in (0, 1], got ${q}`);
-    if (this.total === 0 || !this.counts) return undefined;
+    if (this.total === 0 || !this.histogram) return undefined;
     if (q === 1) return this.high;
-    const rank = Math.max(1, Math.ceil(q * this.total));
-    let seen = 0;
-    for (let i = 0; i < BUCKET_COUNT; i++) {
-      seen += this.counts[i];
-      if (seen >= rank) {
-        const { lower, width } = bucketRange(i);
-        const middle = lower + (width - 1) / 2;
-        return Math.min(Math.max(middle, this.low), this.high);
-      }
-    }
-    return this.high; // not reached: the counts add up to total
+    return Math.min(Math.max(this.histogram.getValueAtPercentile(q * 100), this.low), this.high);
   }
 }

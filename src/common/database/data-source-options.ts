@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
+import { AfterCommitSubscriber } from './after-commit';
 import { socketConnection } from './embedded-database';
 import { migrations } from './migrations';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
@@ -17,6 +18,8 @@ export function dataSourceOptions(config: AppConfig, url: string, entities: Func
     ...(socket ?? { url }),
     entities,
     migrations,
+    // Releases afterCommit() work once a transaction commits (events, cache invalidations).
+    subscribers: [AfterCommitSubscriber],
     migrationsTableName: 'migrations',
     migrationsRun: false,
     synchronize: false,

@@ -53,3 +53,77 @@ export function dataDirFailure(err: unknown, dataDir: string, action: string): S
     },
   );
 }
+
+/** SQLSTATEs an operator can act on at start-up (migrations, first writes), with what to do. */
+const DATABASE_REASONS: Record<string, { reason: string; hint: string }> = {
+  '42501': {
+    reason: 'its user lacks a privilege',
+    hint: 'connect as the owner of the database, or grant its user CREATE on the database and on schema public',
+  },
+  '3F000': {
+    reason: 'its user may not create tables in any schema',
+    hint: 'connect as the owner of the database, or grant its user CREATE on the database and on schema public',
+  },
+  '25006': {
+    reason: 'it is read-only (a standby?)',
+    hint: 'point DATABASE_URL at the primary server',
+  },
+  '53100': { reason: "the database server's disk is full", hint: 'free space on the database server' },
+  '53300': {
+    reason: 'it has no connection slot left',
+    hint: 'lower DATABASE_POOL_SIZE on the instances, or raise max_connections on the server',
+  },
+  '57P03': {
+    reason: 'it is starting up or shutting down',
+    hint: 'start Bastion again once PostgreSQL accepts connections',
+  },
+};
+
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/**
+ * An error that start-up met in a statement (a migration, the first administrator, the audit
+ * chain, the internal keys) as a StartupError naming DATABASE_URL; undefined if not a database
+ * error. Connection failures are told earlier, by the database runtime.
+ */
+export function databaseFailure(err: unknown): StartupError | undefined {
+  const driver = ((err as { driverError?: unknown } | undefined)?.driverError ?? err) as
+    { code?: unknown; severity?: unknown; message?: unknown } | undefined;
+  const code = driver?.code;
+  if (typeof code !== 'string' || !SQLSTATE.test(code) || typeof driver?.severity !== 'string') return undefined;
+  const message = (typeof driver.message === 'string' ? driver.message : '').split('\n')[0];
+  const known = DATABASE_REASONS[code];
+  return new StartupError(
+    known
+      ? `the database refused a start-up statement: ${known.reason} (${message}, SQLSTATE ${code})`
+      : `the database refused a start-up statement: ${message} (SQLSTATE ${code})`,
+    'DATABASE_URL',
+    known?.hint ??
+      "check that DATABASE_URL names a database of Bastion's own, owned by its user; the JSON log entry has the details",
+    { cause: err },
+  );
+}
+
+/**
+ * Nest's own start-up errors (a provider it cannot resolve, a module it cannot load) as a
+ * StartupError: the first sentence of Nest's multi-line message, and that this is a defect of the
+ * build rather than of its settings. Undefined for other errors.
+ */
+export function assemblyFailure(err: unknown): StartupError | undefined {
+  if (
+    !(err instanceof Error) ||
+    !/^(Unknown|Undefined|Invalid|Circular)\w*(Exception|Error)$/.test(err.constructor.name)
+  )
+    return undefined;
+  if (!/@nestjs[\\/]core/.test(err.stack ?? '')) return undefined;
+  const first = err.message
+    .trim()
+    .split('\n')[0]
+    .split(/(?<=\.)\s/)[0];
+  return new StartupError(
+    `the application could not be assembled: ${first}`,
+    'this build',
+    'a defect of this build, not of its settings: report it with the JSON log entry',
+    { cause: err },
+  );
+}

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { User } from '../../users/entities/user.entity';
+import { User } from '../../users/users/user.entity';
 
 export const RATE_TIERS = ['standard', 'elevated', 'bulk'] as const;
 export type RateTier = (typeof RATE_TIERS)[number];

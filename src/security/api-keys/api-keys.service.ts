@@ -8,7 +8,7 @@ import { RequestContexts } from '../../common/http/request-context';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
-import { ActivityService } from '../../users/services/activity.service';
+import { ActivityService } from '../../users/activity/activity.service';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
 import { CidrSet, normalizeCidr } from '../../common/net/cidr';

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import type { DataSource, EntityManager, Repository } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import { RequestContexts } from '../../common/http/request-context';
 import { DEFAULT_PAGE_SIZE, decodeCursor, type Page, toPage } from '../../common/pagination/pagination';
 import { type AuditEntry, ChainVerifier, GENESIS_HASH, sealAuditEntry } from './audit-chain';
 import { AuditChainKeys } from './audit-chain-keys';
-import { AuditChainHead } from './audit-chain-head.entity';
-import { AuditEvent } from './audit-event.entity';
 import { type AuditRecord, toUnsealedEntry } from './audit-record';
+import { AuditRepository } from './audit.repository';
 import type { AuditEventQueryDto } from './dto/audit-event-query.dto';
 import { type AuditEventDto, mapAuditEvent } from './dto/audit-event.dto';
 import type { AuditVerificationDto } from './dto/audit-verification.dto';
@@ -18,11 +17,6 @@ export type { AuditRecord } from './audit-record';
 
 /** Rows read per query while verifying: bounded memory, and short queries on the one embedded connection. */
 export const VERIFY_PAGE_SIZE = 1000;
-
-interface HeadRow {
-  seq: string;
-  hash: string;
-}
 
 /**
  * The tamper-evident audit log: appends hash-chained entries and reads and verifies them.
@@ -37,8 +31,7 @@ export class AuditService implements OnApplicationBootstrap {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectRepository(AuditEvent) private readonly events: Repository<AuditEvent>,
-    @InjectRepository(AuditChainHead) private readonly heads: Repository<AuditChainHead>,
+    private readonly repository: AuditRepository,
     private readonly keys: AuditChainKeys,
   ) {}
 
@@ -50,10 +43,7 @@ export class AuditService implements OnApplicationBootstrap {
    */
   async onApplicationBootstrap(): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const [head] = await manager.query<{ seq: string; key_version: number | null }[]>(
-        `SELECT h.seq, e.key_version FROM audit_chain_head h LEFT JOIN audit_events e ON e.seq = h.seq
-          WHERE h.id = 1 FOR UPDATE OF h`,
-      );
+      const head = await this.repository.lockHeadWithKeyVersion(manager);
       if (!head || head.seq === '0' || Number(head.key_version ?? 0) > 0) return;
       const { version } = this.keys.current;
       await this.record(manager, {
@@ -77,7 +67,7 @@ export class AuditService implements OnApplicationBootstrap {
     const context = RequestContexts.current();
     const id = randomUUID();
 
-    const [head] = await manager.query<HeadRow[]>('SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE');
+    const head = await this.repository.lockHead(manager);
     if (!head) throw new Error('audit_chain_head has no row: is migration AuditLog1795870000100 applied?');
     const seq = (BigInt(head.seq) + 1n).toString();
     // Taken under the lock, so entries are in time order along the chain (on one clock).
@@ -87,30 +77,7 @@ export class AuditService implements OnApplicationBootstrap {
       this.keys.current,
     );
 
-    await manager.query(
-      `INSERT INTO audit_events
-         (id, seq, occurred_at, actor_type, actor_id, action, target_type, target_id, outcome, ip, request_id,
-          details, prev_hash, hash, key_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15)`,
-      [
-        entry.id,
-        entry.seq,
-        entry.occurredAt,
-        entry.actorType,
-        entry.actorId,
-        entry.action,
-        entry.targetType,
-        entry.targetId,
-        entry.outcome,
-        entry.ip,
-        entry.requestId,
-        JSON.stringify(entry.details),
-        entry.prevHash,
-        entry.hash,
-        entry.keyVersion,
-      ],
-    );
-    await manager.query('UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1', [entry.seq, entry.hash]);
+    await this.repository.append(manager, entry);
     return { ...entry, keyVersion: entry.keyVersion ?? 0 };
   }
 
@@ -124,20 +91,15 @@ export class AuditService implements OnApplicationBootstrap {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = decodeCursor(query.cursor, 'seq');
 
-    const qb = this.events.createQueryBuilder('e');
-    if (query.actorId !== undefined) qb.andWhere('e.actorId = :actorId', { actorId: query.actorId });
-    if (query.actorType !== undefined) qb.andWhere('e.actorType = :actorType', { actorType: query.actorType });
-    if (query.action !== undefined) qb.andWhere('e.action = :action', { action: query.action });
-    if (query.targetType !== undefined) qb.andWhere('e.targetType = :targetType', { targetType: query.targetType });
-    if (query.targetId !== undefined) qb.andWhere('e.targetId = :targetId', { targetId: query.targetId });
-    if (query.outcome !== undefined) qb.andWhere('e.outcome = :outcome', { outcome: query.outcome });
-    if (query.from !== undefined) qb.andWhere('e.occurredAt >= :from', { from: instant('from', query.from) });
-    if (query.to !== undefined) qb.andWhere('e.occurredAt < :to', { to: instant('to', query.to) });
-    if (after) qb.andWhere('e.seq < :afterSeq', { afterSeq: after.k });
-    const rows = await qb
-      .orderBy('e.seq', 'DESC')
-      .take(limit + 1)
-      .getMany();
+    const rows = await this.repository.listPage(
+      {
+        ...query,
+        from: query.from !== undefined ? instant('from', query.from) : undefined,
+        to: query.to !== undefined ? instant('to', query.to) : undefined,
+      },
+      after?.k,
+      limit,
+    );
     return toPage(rows, limit, (row) => ({ k: String(row.seq), id: row.id }), mapAuditEvent);
   }
 
@@ -150,7 +112,7 @@ export class AuditService implements OnApplicationBootstrap {
    */
   async verify(): Promise<AuditVerificationDto> {
     // Read first: every entry up to this head has committed (appends move the head in their transaction).
-    const head = await this.heads.findOneBy({ id: 1 });
+    const head = await this.repository.head();
     if (!head) throw new Error('audit_chain_head has no row: is migration AuditLog1795870000100 applied?');
     const headSeq = String(head.seq);
 
@@ -158,13 +120,7 @@ export class AuditService implements OnApplicationBootstrap {
     let last: AuditEntry | undefined;
     let afterSeq = '0';
     for (;;) {
-      const rows = await this.events
-        .createQueryBuilder('e')
-        .where('e.seq > :afterSeq', { afterSeq })
-        .andWhere('e.seq <= :headSeq', { headSeq })
-        .orderBy('e.seq', 'ASC')
-        .take(VERIFY_PAGE_SIZE)
-        .getMany();
+      const rows = await this.repository.chainPage(afterSeq, headSeq, VERIFY_PAGE_SIZE);
       for (const row of rows) {
         const entry = mapAuditEvent(row);
         const failure = verifier.push(entry);
@@ -205,12 +161,7 @@ export class AuditService implements OnApplicationBootstrap {
       };
     }
 
-    const beyond = await this.events
-      .createQueryBuilder('e')
-      .where('e.seq > (SELECT h.seq FROM audit_chain_head h WHERE h.id = 1)')
-      .orderBy('e.seq', 'ASC')
-      .take(1)
-      .getOne();
+    const beyond = await this.repository.firstBeyondHead();
     if (beyond) {
       return {
         valid: false,

@@ -3,14 +3,15 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { afterCommit } from '../../common/database/after-commit';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { RequestContexts } from '../../common/http/request-context';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
-import { User, type UserStatus } from '../../users/entities/user.entity';
-import { ActivityService } from '../../users/services/activity.service';
-import { normalizeEmail, UsersService } from '../../users/services/users.service';
+import { User, type UserStatus } from '../../users/users/user.entity';
+import { ActivityService } from '../../users/activity/activity.service';
+import { normalizeEmail, UsersService } from '../../users/users/users.service';
 import type { RevokedKey } from '../api-keys/api-keys.repository';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditService } from '../audit/audit.service';
@@ -320,12 +321,14 @@ export class AuthService {
     await manager.getRepository(User).update({ id: userId }, { lastLoginAt: now });
     const { session, tokens } = await this.sessions.create(userId, manager);
     const ctx = RequestContexts.current();
-    this.events.emit(ThreatSignals.loginSucceeded, {
-      userId,
-      sessionId: session.id,
-      ip: ctx?.ip,
-      userAgent: ctx?.userAgent,
-    } satisfies LoginSucceededSignal);
+    afterCommit(manager, () =>
+      this.events.emit(ThreatSignals.loginSucceeded, {
+        userId,
+        sessionId: session.id,
+        ip: ctx?.ip,
+        userAgent: ctx?.userAgent,
+      } satisfies LoginSucceededSignal),
+    );
     await this.activity.record(
       { userId, type: 'login', details: { sessionId: session.id, ...(mfa ? { mfa: mfa.mfa } : {}) } },
       manager,

@@ -6,8 +6,8 @@ import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { AppException } from '../../common/errors/app.exception';
 import { StartupError } from '../../common/startup/startup-error';
-import type { User } from '../../users/entities/user.entity';
-import { UsersService } from '../../users/services/users.service';
+import type { User } from '../../users/users/user.entity';
+import { UsersService } from '../../users/users/users.service';
 import { AuditService } from '../audit/audit.service';
 import { CredentialsService } from '../credentials/credentials.service';
 
@@ -69,7 +69,7 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
   /** Creates the super_admin if, under a lock, the database still holds no user. */
   private async createFirstAdmin(email: string, password: string, checkPolicy: boolean): Promise<User | null> {
     return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock(7238163003)');
+      await this.users.lockFirstUserCreation(manager);
       if ((await this.users.count(manager)) > 0) return null;
       if (checkPolicy) {
         // BOOTSTRAP_ADMIN_PASSWORD obeys the password policy like every other password.

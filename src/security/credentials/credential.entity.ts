@@ -1,5 +1,5 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { User } from '../../users/entities/user.entity';
+import { User } from '../../users/users/user.entity';
 
 /** A user's password hash and the lockout state that guards it. */
 @Entity('credentials')

@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { afterCommit } from '../../common/database/after-commit';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { RequestContexts } from '../../common/http/request-context';
-import { User } from '../../users/entities/user.entity';
-import { ActivityService } from '../../users/services/activity.service';
+import { User } from '../../users/users/user.entity';
+import { ActivityService } from '../../users/activity/activity.service';
 import { AuditService } from '../audit/audit.service';
 import { type LoginFailedSignal, ThreatSignals } from '../threats/threat.events';
 import { Credential } from './credential.entity';
@@ -96,13 +97,15 @@ export class FailedSignInsService {
   ): Promise<{ ok: false }> {
     await this.activity.record({ userId: user.id, type: 'login_failed', details: { reason, ...extra } }, manager);
     const ctx = RequestContexts.current();
-    this.events.emit(reason === 'mfa_failed' ? ThreatSignals.mfaFailed : ThreatSignals.loginFailed, {
-      email: user.email,
-      userId: user.id,
-      ip: ctx?.ip,
-      userAgent: ctx?.userAgent,
-      reason,
-    } satisfies LoginFailedSignal);
+    afterCommit(manager, () =>
+      this.events.emit(reason === 'mfa_failed' ? ThreatSignals.mfaFailed : ThreatSignals.loginFailed, {
+        email: user.email,
+        userId: user.id,
+        ip: ctx?.ip,
+        userAgent: ctx?.userAgent,
+        reason,
+      } satisfies LoginFailedSignal),
+    );
     await this.audit.record(manager, {
       action: auditAction,
       targetType: 'user',

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { User } from '../../users/entities/user.entity';
+import { User } from '../../users/users/user.entity';
 
 /** Hashes of earlier passwords, so a change can refuse the last few. */
 @Entity('password_history')

@@ -26,8 +26,6 @@ export const internalKeyFor = (purpose: string): string =>
 export type UsageCounter = (manager: EntityManager) => Promise<Record<string, number>>;
 
 const PURPOSE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-/** Advisory lock serialising the creation of internal keys across instances starting together. */
-const INTERNAL_KEYS_LOCK = 7238163600;
 /** Other instances' rotations of internal keys are picked up within this time. */
 const POLL_MS = 5000;
 
@@ -233,7 +231,7 @@ export class EncryptionService implements OnApplicationBootstrap, OnModuleDestro
 
   private async ensureInternalKeys(): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [INTERNAL_KEYS_LOCK]);
+      await this.repository.lockInternalKeyCreation(manager);
       for (const name of Object.values(INTERNAL_KEYS)) {
         if (await this.repository.findByName(name, manager)) continue;
         const key = await this.repository.insertKey(manager, {

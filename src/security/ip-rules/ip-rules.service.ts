@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { afterCommit } from '../../common/database/after-commit';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { AppException } from '../../common/errors/app.exception';
@@ -147,7 +148,13 @@ export class IpRulesService implements OnApplicationBootstrap {
       });
       return rule;
     };
-    const rule = manager ? await run(manager) : await this.dataSource.transaction(run);
+    if (manager) {
+      // The caller's transaction may still fail: the rule takes effect when it commits.
+      const rule = await run(manager);
+      afterCommit(manager, () => this.invalidate());
+      return rule;
+    }
+    const rule = await this.dataSource.transaction(run);
     this.invalidate();
     return rule;
   }

@@ -313,6 +313,11 @@ export class KeysRepository {
     return row?.g ?? '';
   }
 
+  /** Serialises the creation of internal keys across instances starting together (transaction-scoped). */
+  async lockInternalKeyCreation(manager: EntityManager): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock(7238163600)');
+  }
+
   /** The singleton lock of automatic rotation: false when another instance is running it. */
   async tryLockAutoRotation(manager: EntityManager): Promise<boolean> {
     const [row] = await manager.query<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock(7238163601) AS locked');

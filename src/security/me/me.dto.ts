@@ -3,8 +3,8 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional } from 'class-validator';
 import { PageDto } from '../../common/pagination/pagination';
 import type { Session } from '../sessions/session.entity';
-import type { UserActivity } from '../../users/entities/user-activity.entity';
-import { ACTIVITY_TYPES } from '../../users/entities/user-activity.entity';
+import type { UserActivity } from '../../users/activity/user-activity.entity';
+import { ACTIVITY_TYPES } from '../../users/activity/user-activity.entity';
 
 export class SessionDto {
   @ApiProperty({ format: 'uuid' })

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { User } from '../../users/entities/user.entity';
+import { User } from '../../users/users/user.entity';
 
 /** The pending second step of one login (see mfa-challenge.ts). Only the token's SHA-256 is kept. */
 @Entity('mfa_challenges')

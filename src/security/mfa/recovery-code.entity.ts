@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { User } from '../../users/entities/user.entity';
+import { User } from '../../users/users/user.entity';
 
 /** One single-use recovery code, stored as SHA-256 (see recovery-codes.ts). */
 @Entity('mfa_recovery_codes')

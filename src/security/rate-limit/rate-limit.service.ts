@@ -72,6 +72,20 @@ export class RateLimitService implements OnApplicationShutdown {
     this.memory.close();
   }
 
+  /**
+   * The Redis connection while it is ready, for other counters shared by the instances (threat
+   * detection's windows); undefined in embedded mode and while Redis is unreachable, when callers
+   * count in process. A caller whose command fails reports it through `redisFailed`.
+   */
+  get sharedRedis(): Redis | undefined {
+    return this.redis?.status === 'ready' ? this.redis : undefined;
+  }
+
+  /** A command on `sharedRedis` failed: readiness shows Redis degraded (logged once). */
+  redisFailed(err: unknown): void {
+    this.down((err as Error).name === 'MaxRetriesPerRequestError' ? 'timeout' : 'command failed');
+  }
+
   /** Where counts are kept right now: `memory` in embedded mode and while Redis is unreachable. */
   get mode(): 'redis' | 'memory' {
     return this.shared && this.redis?.status === 'ready' ? 'redis' : 'memory';

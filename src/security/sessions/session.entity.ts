@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { User } from '../../users/entities/user.entity';
+import { User } from '../../users/users/user.entity';
 
 /**
  * A signed-in device. The refresh token is never stored: only the SHA-256 of the current one and

@@ -7,7 +7,7 @@ import { InjectConfig } from '../../common/config/config.module';
 import { IpRulesService } from '../ip-rules/ip-rules.service';
 import { CidrSet, normalizeCidr } from '../../common/net/cidr';
 import { SecurityEventsService } from './security-events.service';
-import { DistinctWindow, SlidingWindow } from './sliding-window';
+import { ThreatWindows } from './threat-windows';
 import {
   type ForbiddenSignal,
   type LoginFailedSignal,
@@ -20,31 +20,22 @@ import {
  * Watches sign-in failures, token reuse, MFA failures and 403s, and records security events when
  * thresholds (THREAT_* settings) are crossed within the window. Many accounts failing from one
  * IP (credential stuffing or password spraying) also blocks that IP for THREAT_BLOCK_SECONDS with
- * an expiring deny rule, audited and visible in /security/ip-rules. Windows are kept per instance.
+ * an expiring deny rule, audited and visible in /security/ip-rules. Windows are shared by the
+ * instances through Redis when REDIS_URL is set (see ThreatWindows), else kept per instance.
  */
 @Injectable()
 export class ThreatDetectionService {
   private readonly logger = new Logger(ThreatDetectionService.name);
-  private readonly failuresPerAccount: SlidingWindow;
-  private readonly failuresPerIp: SlidingWindow;
-  private readonly accountsPerIp: DistinctWindow;
-  private readonly mfaFailures: SlidingWindow;
-  private readonly forbidden: SlidingWindow;
-  /** Keys already reported in the current window, so one attack is one event, not hundreds. */
-  private readonly reported = new Map<string, number>();
+  private readonly windowMs: number;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly securityEvents: SecurityEventsService,
     private readonly ipRules: IpRulesService,
+    private readonly windows: ThreatWindows,
   ) {
-    const windowMs = config.threats.windowSeconds * 1000;
-    this.failuresPerAccount = new SlidingWindow(windowMs);
-    this.failuresPerIp = new SlidingWindow(windowMs);
-    this.accountsPerIp = new DistinctWindow(windowMs);
-    this.mfaFailures = new SlidingWindow(windowMs);
-    this.forbidden = new SlidingWindow(60_000);
+    this.windowMs = config.threats.windowSeconds * 1000;
   }
 
   @OnEvent(ThreatSignals.loginFailed, { async: true, promisify: true, suppressErrors: true })
@@ -52,8 +43,8 @@ export class ThreatDetectionService {
     await this.guard(async () => {
       const t = this.config.threats;
       const account = signal.email.toLowerCase();
-      const perAccount = this.failuresPerAccount.add(account);
-      if (perAccount >= t.bruteForceFailures && this.firstReport(`brute:${account}`)) {
+      const perAccount = await this.windows.hit('failures-per-account', account, this.windowMs);
+      if (perAccount >= t.bruteForceFailures && (await this.firstReport(`brute:${account}`))) {
         await this.securityEvents.record({
           type: 'brute_force',
           severity: 'high',
@@ -63,9 +54,9 @@ export class ThreatDetectionService {
         });
       }
       if (!signal.ip) return;
-      const attempts = this.failuresPerIp.add(signal.ip);
-      const { distinct } = this.accountsPerIp.add(signal.ip, account);
-      if (distinct >= t.stuffingAccounts && this.firstReport(`stuffing:${signal.ip}`)) {
+      const attempts = await this.windows.hit('failures-per-ip', signal.ip, this.windowMs);
+      const distinct = await this.windows.distinct('accounts-per-ip', signal.ip, account, this.windowMs);
+      if (distinct >= t.stuffingAccounts && (await this.firstReport(`stuffing:${signal.ip}`))) {
         // About one attempt per account looks like spraying (few passwords, many users); more, like
         // stuffing (leaked pairs). Both are one event type: the pattern is a hint in the details.
         await this.securityEvents.record({
@@ -88,8 +79,8 @@ export class ThreatDetectionService {
   async onMfaFailed(signal: LoginFailedSignal): Promise<void> {
     await this.guard(async () => {
       const key = signal.userId ?? signal.email;
-      const count = this.mfaFailures.add(key);
-      if (count >= this.config.threats.mfaFailures && this.firstReport(`mfa:${key}`)) {
+      const count = await this.windows.hit('mfa-failures', key, this.windowMs);
+      if (count >= this.config.threats.mfaFailures && (await this.firstReport(`mfa:${key}`))) {
         await this.securityEvents.record({
           type: 'mfa_failures',
           severity: 'high',
@@ -118,8 +109,8 @@ export class ThreatDetectionService {
   async onForbidden(signal: ForbiddenSignal): Promise<void> {
     await this.guard(async () => {
       const key = signal.userId ?? signal.ip ?? 'unknown';
-      const count = this.forbidden.add(key);
-      if (count >= this.config.threats.forbiddenBurst && this.firstReport(`403:${key}`, 60_000)) {
+      const count = await this.windows.hit('forbidden', key, 60_000);
+      if (count >= this.config.threats.forbiddenBurst && (await this.firstReport(`403:${key}`, 60_000))) {
         await this.securityEvents.record({
           type: 'forbidden_burst',
           severity: 'medium',
@@ -179,13 +170,9 @@ export class ThreatDetectionService {
     });
   }
 
-  private firstReport(key: string, windowMs = this.config.threats.windowSeconds * 1000): boolean {
-    const now = Date.now();
-    const last = this.reported.get(key);
-    if (last !== undefined && now - last < windowMs) return false;
-    this.reported.set(key, now);
-    if (this.reported.size > 100_000) this.reported.delete(this.reported.keys().next().value!);
-    return true;
+  /** Keys already reported in the current window, so one attack is one event, not hundreds. */
+  private firstReport(key: string, windowMs = this.windowMs): Promise<boolean> {
+    return this.windows.firstReport(key, windowMs);
   }
 
   private async guard(fn: () => Promise<unknown>): Promise<void> {

@@ -4,10 +4,10 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import type { Page } from '../../common/pagination/pagination';
-import type { User, UserStatus } from '../../users/entities/user.entity';
-import type { UserActivity } from '../../users/entities/user-activity.entity';
-import { ActivityService } from '../../users/services/activity.service';
-import { UsersService, type UserFilter } from '../../users/services/users.service';
+import type { User, UserStatus } from '../../users/users/user.entity';
+import type { UserActivity } from '../../users/activity/user-activity.entity';
+import { ActivityService } from '../../users/activity/activity.service';
+import { UsersService, type UserFilter } from '../../users/users/users.service';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
@@ -264,7 +264,7 @@ export class UserAdminService {
 
   private async assertNotLastSuperAdmin(user: User, manager: EntityManager): Promise<void> {
     // Serialise concurrent demotions so two admins cannot each remove "the other" last one.
-    await manager.query('SELECT pg_advisory_xact_lock(7238163002)');
+    await this.users.lockSuperAdminChanges(manager);
     if ((await this.users.countActiveWithRole('super_admin', user.id, manager)) === 0) {
       throw new AppException(
         ErrorCode.LastSuperAdmin,

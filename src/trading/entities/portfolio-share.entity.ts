@@ -1,5 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { Group } from '../../users/entities/group.entity';
+import { Group } from '../../users/groups/group.entity';
 import { Portfolio } from './portfolio.entity';
 
 export const SHARE_ACCESS = ['read', 'write'] as const;

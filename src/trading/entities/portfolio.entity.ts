@@ -9,7 +9,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { User } from '../../users/entities/user.entity';
+import { User } from '../../users/users/user.entity';
 
 /** A book of trades owned by one user, visible to the groups it is shared with. */
 @Entity('portfolios')

@@ -1,19 +1,19 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { RouteRegistry } from '../../../src/api/routes/route-registry';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
- * Who can reach what. Every route of the app and its access requirement, compared with the
- * committed snapshot: a diff here is a change in who can reach what, and is reviewed as such.
- * Regenerate with UPDATE_ROUTE_SNAPSHOT=1 after an intended change.
+ * Who can reach what. Every route of the app with its handler, access requirement, the guard
+ * checks it opts out of and its rate-limit class, compared with the committed Jest snapshot
+ * (`__snapshots__/route-permissions.e2e-spec.ts.snap`): a diff here is a change in who can reach
+ * what, and is reviewed as such. After an intended change regenerate it with
+ * `npx jest test/e2e/security/route-permissions -u`; under `--ci` a difference fails, never rewrites.
  */
-const SNAPSHOT = join(__dirname, 'route-permissions.snapshot.json');
-
 interface RouteInfo {
   method: string;
   path: string;
   access: string;
+  /** `UsersController.get · users:read · rate standard · guard: expired-password`. */
+  line: string;
 }
 
 /** Every route as the app serves it, from the registry built out of Nest's metadata at start-up. */
@@ -21,18 +21,19 @@ function collectRoutes(t: TestApp): RouteInfo[] {
   return t.app
     .get(RouteRegistry)
     .all()
-    .map((r) => ({
-      method: r.method,
-      path: r.path,
-      access:
+    .map((r) => {
+      const access =
         (r.access === 'public'
           ? 'public'
           : r.access === 'undeclared'
             ? 'UNDECLARED (denied)'
             : r.permissions.length
               ? r.permissions.join(' + ')
-              : 'authenticated') + (r.sessionOnly ? ', session only (no API keys)' : ''),
-    }));
+              : 'authenticated') + (r.sessionOnly ? ', session only (no API keys)' : '');
+      const parts = [r.handler, access, `rate ${r.rateLimitClass}`];
+      if (r.guardOptOuts.length > 0) parts.push(`guard: ${r.guardOptOuts.join(', ')}`);
+      return { method: r.method, path: r.path, access, line: parts.join(' · ') };
+    });
 }
 
 describe('route permission declarations', () => {
@@ -46,10 +47,10 @@ describe('route permission declarations', () => {
   afterAll(() => t?.close());
 
   it('matches the committed snapshot', () => {
-    const current = Object.fromEntries(routes.map((r) => [`${r.method} ${r.path}`, r.access]));
-    if (process.env.UPDATE_ROUTE_SNAPSHOT === '1') writeFileSync(SNAPSHOT, `${JSON.stringify(current, null, 2)}\n`);
-    const committed = JSON.parse(readFileSync(SNAPSHOT, 'utf8')) as Record<string, string>;
-    expect(current).toEqual(committed);
+    if (process.env.UPDATE_ROUTE_SNAPSHOT) {
+      throw new Error('UPDATE_ROUTE_SNAPSHOT is gone: run `npx jest test/e2e/security/route-permissions -u` instead');
+    }
+    expect(Object.fromEntries(routes.map((r) => [`${r.method} ${r.path}`, r.line]))).toMatchSnapshot();
   });
 
   it('declares an access policy on every route', () => {

@@ -1,4 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { Client } from 'pg';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -212,5 +213,46 @@ describeCluster('cluster mode from an empty folder', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
     expect(existsSync(dataDir)).toBe(false);
+  }, 120_000);
+});
+
+const describeServer = process.env.DATABASE_URL ? describe : describe.skip;
+
+describeServer('start-up failures the database reports', () => {
+  const role = `bastion_noperm_${randomBytes(4).toString('hex')}`;
+  let db: TestDatabase | undefined;
+
+  /** Runs statements as DATABASE_URL's (super)user on `url`. */
+  const admin = async (url: string, ...sql: string[]): Promise<void> => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      for (const statement of sql) await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+
+  afterAll(async () => {
+    await db?.drop();
+    await admin(process.env.DATABASE_URL!, `DROP ROLE IF EXISTS ${role}`);
+  });
+
+  it('names DATABASE_URL and the privilege when the user may not create the tables', async () => {
+    db = await createTestDatabase();
+    // A user that may connect but owns nothing and may create nothing (PostgreSQL 15+ default for public).
+    await admin(process.env.DATABASE_URL!, `CREATE ROLE ${role} LOGIN`);
+    const name = new URL(db.url).pathname.slice(1);
+    await admin(db.url, `REVOKE ALL ON SCHEMA public FROM PUBLIC`, `REVOKE CREATE ON DATABASE ${name} FROM PUBLIC`);
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = '';
+    const outcome = await run({ ...SECRETS, DATABASE_URL: url.toString(), DATABASE_CONNECT_TIMEOUT_SECONDS: '0' });
+    const entry = expectOneClearLine(
+      outcome,
+      /DATABASE_URL.*grant its user CREATE on the database and on schema public/,
+    );
+    expect(entry).toMatchObject({ setting: 'DATABASE_URL' });
+    expect(String(entry.what)).toMatch(/SQLSTATE (3F000|42501)/);
   }, 120_000);
 });

@@ -48,7 +48,7 @@ export class RequestStatsDto {
   @ApiProperty({
     type: LatencyPercentilesDto,
     description:
-      'From receiving the request to finishing the response. Percentiles are within ±1.6 % of the exact value (exact below 0.032 ms).',
+      'From receiving the request to finishing the response. Percentiles are within 0.8 % of the exact value (exact below 0.256 ms).',
   })
   latencyMs!: LatencyPercentilesDto;
 }

@@ -3,8 +3,8 @@ import { ArrayMaxSize, ArrayUnique, IsIn, IsNotEmpty, IsOptional, IsString, MaxL
 import { entityTag } from '../../../common/http/etag';
 import { Trim } from '../../../common/validation/trim.decorator';
 import { PageDto } from '../../../common/pagination/pagination';
-import type { Group } from '../../../users/entities/group.entity';
-import type { User } from '../../../users/entities/user.entity';
+import type { Group } from '../../../users/groups/group.entity';
+import type { User } from '../../../users/users/user.entity';
 import { ALL_PERMISSIONS } from '../../rbac/permissions';
 import { mapUser, UserDto } from './user.dto';
 

@@ -13,7 +13,7 @@ import {
   MaxLength,
 } from 'class-validator';
 import { PageDto, PageQueryDto } from '../../../common/pagination/pagination';
-import { USER_STATUSES, type User, type UserStatus } from '../../../users/entities/user.entity';
+import { USER_STATUSES, type User, type UserStatus } from '../../../users/users/user.entity';
 import { type Role, ROLES } from '../../rbac/roles';
 
 export class UserDto {

@@ -12,6 +12,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { RouteRegistry } from '../../../../src/api/routes/route-registry';
 import { Public } from '../../../../src/common/http/public.decorator';
+import { RouteTable } from '../../../../src/common/http/route-table';
 import { Authenticated } from '../../../../src/security/rbac/authenticated.decorator';
 
 @Controller({ path: 'things', version: '1' })
@@ -64,7 +65,7 @@ describe('RouteRegistry', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [DiscoveryModule],
       controllers: [ThingsController, MetricsLikeController, PlainController],
-      providers: [RouteRegistry],
+      providers: [RouteRegistry, RouteTable],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     app.setGlobalPrefix('api', { exclude: ['metrics'] });

@@ -9,6 +9,7 @@ import {
 } from '../../../../src/security/audit/audit-chain';
 import type { AuditChainHead } from '../../../../src/security/audit/audit-chain-head.entity';
 import type { AuditEvent } from '../../../../src/security/audit/audit-event.entity';
+import { AuditRepository } from '../../../../src/security/audit/audit.repository';
 import { AuditService, VERIFY_PAGE_SIZE } from '../../../../src/security/audit/audit.service';
 import { AuditChainKeys } from '../../../../src/security/audit/audit-chain-keys';
 
@@ -44,8 +45,7 @@ describe('AuditService.record', () => {
   const service = () =>
     new AuditService(
       forbidden<DataSource>('dataSource'),
-      forbidden<Repository<AuditEvent>>('events'),
-      forbidden<Repository<AuditChainHead>>('heads'),
+      new AuditRepository(forbidden<Repository<AuditEvent>>('events'), forbidden<Repository<AuditChainHead>>('heads')),
       keys(),
     );
 
@@ -121,8 +121,7 @@ describe('AuditService.recordAlone', () => {
     const dataSource = { transaction: jest.fn((fn: (m: EntityManager) => Promise<unknown>) => fn(tx.manager)) };
     const service = new AuditService(
       dataSource as unknown as DataSource,
-      forbidden<Repository<AuditEvent>>('events'),
-      forbidden<Repository<AuditChainHead>>('heads'),
+      new AuditRepository(forbidden<Repository<AuditEvent>>('events'), forbidden<Repository<AuditChainHead>>('heads')),
       keys(),
     );
     const entry = await service.recordAlone({ action: 'auth.login', outcome: 'failure' });
@@ -199,8 +198,10 @@ describe('AuditService.verify', () => {
       pages,
       service: new AuditService(
         forbidden<DataSource>('dataSource'),
-        events as unknown as Repository<AuditEvent>,
-        heads as unknown as Repository<AuditChainHead>,
+        new AuditRepository(
+          events as unknown as Repository<AuditEvent>,
+          heads as unknown as Repository<AuditChainHead>,
+        ),
         keys(),
       ),
     };
@@ -340,8 +341,7 @@ describe('AuditService.onApplicationBootstrap', () => {
     const dataSource = { transaction: (fn: (m: EntityManager) => Promise<unknown>) => fn(tx.manager) };
     const service = new AuditService(
       dataSource as unknown as DataSource,
-      forbidden<Repository<AuditEvent>>('events'),
-      forbidden<Repository<AuditChainHead>>('heads'),
+      new AuditRepository(forbidden<Repository<AuditEvent>>('events'), forbidden<Repository<AuditChainHead>>('heads')),
       keys(),
     );
     return { tx, service };

@@ -5,7 +5,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
 import { emailSkeleton as skeletonOf, normalizeEmail } from '../../common/text/email';
-import { User, type UserStatus } from '../entities/user.entity';
+import { User, type UserStatus } from './user.entity';
 
 export interface NewUser {
   email: string;
@@ -39,6 +39,10 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
 }
 
 export { normalizeEmail };
+
+/** Advisory lock keys of the users table's singletons (7238163xxx: Bastion's identity locks). */
+const SUPER_ADMIN_CHANGES_LOCK = 7238163002;
+const FIRST_USER_LOCK = 7238163003;
 
 /**
  * Users as data: creation, lookup, listing and the changes the security module decides on.
@@ -101,6 +105,22 @@ export class UsersService {
 
   count(manager?: EntityManager): Promise<number> {
     return this.m(manager).getRepository(User).count();
+  }
+
+  /**
+   * Serialises the creation of the first user across instances starting together (transaction-
+   * scoped advisory lock): under it, `count` tells whether the database is still empty.
+   */
+  async lockFirstUserCreation(manager: EntityManager): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [FIRST_USER_LOCK]);
+  }
+
+  /**
+   * Serialises changes that may remove a super_admin (transaction-scoped advisory lock), so two
+   * admins cannot each demote "the other" last one: under it, `countActiveWithRole` is stable.
+   */
+  async lockSuperAdminChanges(manager: EntityManager): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [SUPER_ADMIN_CHANGES_LOCK]);
   }
 
   async update(

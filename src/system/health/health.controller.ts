@@ -6,9 +6,9 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { OptionalAuthentication } from '../../common/http/optional-auth.decorator';
 import { Public } from '../../common/http/public.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
-import { HealthCheckDto, LivenessDto } from '../dto/status.dto';
-import { ReadinessService } from '../services/readiness.service';
-import { mayReadFigures } from '../services/status.service';
+import { HealthCheckDto, LivenessDto } from '../status/dto/status.dto';
+import { ReadinessService } from './readiness.service';
+import { mayReadFigures } from '../status/status.service';
 
 @ApiTags('health')
 @Public()

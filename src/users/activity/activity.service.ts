@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { RequestContexts } from '../../common/http/request-context';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
-import { type ActivityType, UserActivity } from '../entities/user-activity.entity';
+import { type ActivityType, UserActivity } from './user-activity.entity';
 
 export interface ActivityRecord {
   userId: string;

@@ -4,8 +4,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
-import { Group } from '../entities/group.entity';
-import { GroupMember } from '../entities/group-member.entity';
+import { Group } from './group.entity';
+import { GroupMember } from './group-member.entity';
 
 /**
  * SQL for the permissions a user holds through their groups, as a text[] (empty when none), for

@@ -5,8 +5,8 @@ import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { readPackageVersion } from '../../common/version';
-import type { DatabaseStatusDto, StatusDto } from '../dto/status.dto';
-import { ReadinessService } from './readiness.service';
+import type { DatabaseStatusDto, StatusDto } from './dto/status.dto';
+import { ReadinessService } from '../health/readiness.service';
 
 /** The permission that reveals versions, mode and figures (they help an attacker pick exploits). */
 export const FIGURES_PERMISSION = 'metrics:read' as const;

@@ -3,8 +3,8 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { OptionalAuthentication } from '../../common/http/optional-auth.decorator';
 import { Public } from '../../common/http/public.decorator';
-import { StatusDto } from '../dto/status.dto';
-import { mayReadFigures, StatusService } from '../services/status.service';
+import { StatusDto } from './dto/status.dto';
+import { mayReadFigures, StatusService } from './status.service';
 
 @ApiTags('system')
 @Public()

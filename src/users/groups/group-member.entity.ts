@@ -1,6 +1,6 @@
 import { CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { Group } from './group.entity';
-import { User } from './user.entity';
+import { User } from '../users/user.entity';
 
 @Entity('group_members')
 @Index('group_members_user_idx', ['userId'])
