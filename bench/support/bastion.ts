@@ -21,12 +21,14 @@ export async function startBastion(options: {
   dataDir: string;
   onSpawn: (s: ServerProcess) => void;
   env?: Record<string, string>;
+  /** Node options before the script (`--cpu-prof`, `--cpu-prof-dir=...`). */
+  nodeArgs?: string[];
 }): Promise<ServerProcess> {
   const port = await freePort();
   return startServer({
     name: 'Bastion',
     cwd: ROOT,
-    args: ['dist/src/main.js'],
+    args: [...(options.nodeArgs ?? []), 'dist/src/main.js'],
     port,
     readyPath: '/health/ready',
     onSpawn: options.onSpawn,

@@ -22,6 +22,7 @@ import { PrincipalsService } from './auth/principals.service';
 import { AuthService } from './auth/auth.service';
 import { BootstrapAdminService } from './bootstrap/bootstrap-admin.service';
 import { Credential } from './credentials/credential.entity';
+import { CredentialsRepository } from './credentials/credentials.repository';
 import { CredentialsService } from './credentials/credentials.service';
 import { FailedSignInsService } from './credentials/failed-sign-ins.service';
 import { EncryptionService, encryptionProviders } from './crypto/encryption.service';
@@ -39,6 +40,7 @@ import { MfaController } from './mfa/mfa.controller';
 import { MfaService } from './mfa/mfa.service';
 import { RolesController } from './rbac/roles.controller';
 import { Session } from './sessions/session.entity';
+import { SessionsRepository } from './sessions/sessions.repository';
 import { SessionsService } from './sessions/sessions.service';
 import { TokenService } from './sessions/token.service';
 import { GroupAdminService } from './users-admin/group-admin.service';
@@ -70,8 +72,10 @@ import { UsersController } from './users-admin/users.controller';
   ],
   providers: [
     TokenService,
+    CredentialsRepository,
     CredentialsService,
     FailedSignInsService,
+    SessionsRepository,
     SessionsService,
     AuthService,
     AccountService,
