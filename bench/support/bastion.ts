@@ -17,7 +17,8 @@ export const UNLIMITED = String(1_000_000_000);
  * limit lifted. `env` adds or overrides settings.
  */
 export async function startBastion(options: {
-  dbUrl: string;
+  /** PostgreSQL (cluster mode); undefined starts the embedded engine in `dataDir`. */
+  dbUrl: string | undefined;
   dataDir: string;
   onSpawn: (s: ServerProcess) => void;
   env?: Record<string, string>;
@@ -38,7 +39,7 @@ export async function startBastion(options: {
       PORT: String(port),
       LOG_LEVEL: 'warn',
       DATA_DIR: options.dataDir,
-      DATABASE_URL: options.dbUrl,
+      ...(options.dbUrl ? { DATABASE_URL: options.dbUrl } : {}),
       JWT_SECRET: randomBytes(32).toString('base64'),
       MASTER_KEY: randomBytes(32).toString('base64'),
       BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,

@@ -41,6 +41,9 @@ import { MfaService } from './mfa/mfa.service';
 import { RolesController } from './rbac/roles.controller';
 import { Session } from './sessions/session.entity';
 import { SessionsRepository } from './sessions/sessions.repository';
+import { ApiKeyStrategy } from './auth/strategies/api-key.strategy';
+import { JwtStrategy } from './auth/strategies/jwt.strategy';
+import { AppPassport } from './auth/strategies/passport';
 import { SessionsService } from './sessions/sessions.service';
 import { TokenService } from './sessions/token.service';
 import { GroupAdminService } from './users-admin/group-admin.service';
@@ -97,6 +100,9 @@ import { UsersController } from './users-admin/users.controller';
     KeyRotationCron,
     MfaService,
     PrincipalsService,
+    AppPassport,
+    JwtStrategy,
+    ApiKeyStrategy,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
   exports: [
