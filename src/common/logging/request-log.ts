@@ -51,7 +51,8 @@ export function logRequestOnFinish(logger: PinoLogger, req: Request, res: Respon
     const level = levelFor(status, notes);
     if (!logger.isLevelEnabled(level)) return;
     const template: unknown = (req as unknown as { route?: { path?: unknown } }).route?.path;
-    const route = typeof template === 'string' ? template : undefined;
+    // The catch-all that answers unknown paths with 404 is not a route of the API.
+    const route = typeof template === 'string' && !template.includes('*') ? template : undefined;
     const path = (req.originalUrl ?? req.url).split('?', 1)[0];
     const ms = Math.round((performance.now() - start) * 10) / 10;
     const actor = context.actor;
