@@ -130,16 +130,12 @@ export class SessionsRepository {
     return new Map(rows.map((r) => [r.id, mapSnapshot(r)]));
   }
 
-  /** A new session row (its refresh hash is set once its id is known). */
-  async insert(manager: EntityManager, fields: Partial<Session>): Promise<Session> {
+  /** A new session row, its id chosen by the caller: one INSERT (`save()` would SELECT it first). */
+  async insert(manager: EntityManager, fields: Partial<Session> & { id: string }): Promise<Session> {
     const repo = manager.getRepository(Session);
     const session = repo.create(fields);
-    await repo.save(session);
+    await repo.insert(session);
     return session;
-  }
-
-  async setRefreshHash(manager: EntityManager, sessionId: string, refreshHash: string): Promise<void> {
-    await manager.getRepository(Session).update({ id: sessionId }, { refreshHash });
   }
 
   /** The session, locked for the rest of the transaction (refresh-token rotation). */

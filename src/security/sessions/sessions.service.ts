@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -42,10 +43,13 @@ export class SessionsService {
   async create(userId: string, manager: EntityManager): Promise<{ session: Session; tokens: TokenPair }> {
     const ctx = RequestContexts.current();
     const now = new Date();
+    // The id is chosen here so the refresh hash is known before the row is written: one INSERT.
+    const id = randomUUID();
     const session = await this.repository.insert(manager, {
+      id,
       userId,
       refreshGeneration: 0,
-      refreshHash: ''.padEnd(64, '0'),
+      refreshHash: TokenService.hash(this.tokens.refreshToken(id, 0)),
       rotatedAt: now,
       ip: ctx?.ip ?? null,
       userAgent: ctx?.userAgent ?? null,
@@ -53,8 +57,6 @@ export class SessionsService {
       idleExpiresAt: new Date(now.getTime() + this.config.auth.sessionIdleSeconds * 1000),
       absoluteExpiresAt: new Date(now.getTime() + this.config.auth.sessionAbsoluteSeconds * 1000),
     });
-    session.refreshHash = TokenService.hash(this.tokens.refreshToken(session.id, 0));
-    await this.repository.setRefreshHash(manager, session.id, session.refreshHash);
     return { session, tokens: this.tokens.pair(userId, session.id, 0, now) };
   }
 
