@@ -24,6 +24,10 @@ export async function startBastion(options: {
   env?: Record<string, string>;
   /** Node options before the script (`--cpu-prof`, `--cpu-prof-dir=...`). */
   nodeArgs?: string[];
+  /** How long to wait for readiness (default 60 s; an embedded first start runs initdb). */
+  timeoutMs?: number;
+  /** Without the bootstrap admin (default with): nothing checks a password at start-up. */
+  bootstrapAdmin?: boolean;
 }): Promise<ServerProcess> {
   const port = await freePort();
   return startServer({
@@ -32,6 +36,7 @@ export async function startBastion(options: {
     args: [...(options.nodeArgs ?? []), 'dist/src/main.js'],
     port,
     readyPath: '/health/ready',
+    timeoutMs: options.timeoutMs,
     onSpawn: options.onSpawn,
     env: {
       NODE_ENV: 'production',
@@ -42,8 +47,9 @@ export async function startBastion(options: {
       ...(options.dbUrl ? { DATABASE_URL: options.dbUrl } : {}),
       JWT_SECRET: randomBytes(32).toString('base64'),
       MASTER_KEY: randomBytes(32).toString('base64'),
-      BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-      BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      ...(options.bootstrapAdmin === false
+        ? {}
+        : { BOOTSTRAP_ADMIN_EMAIL: ADMIN.email, BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password }),
       RATE_LIMIT_IP_PER_MINUTE: UNLIMITED,
       RATE_LIMIT_AUTH_PER_MINUTE: UNLIMITED,
       RATE_LIMIT_USER_PER_MINUTE: UNLIMITED,

@@ -102,7 +102,9 @@ export function formatSummary(summary: ProfileSummary, requests?: number): strin
   const lines: string[] = [];
   lines.push(
     `busy ${summary.busyMs.toFixed(0)} ms of ${summary.totalMs.toFixed(0)} ms sampled` +
-      (requests ? `; ${((summary.busyMs * 1000) / requests).toFixed(0)} µs of CPU per request (${requests} requests)` : ''),
+      (requests
+        ? `; ${((summary.busyMs * 1000) / requests).toFixed(0)} µs of CPU per request (${requests} requests)`
+        : ''),
   );
   lines.push('top self time, by function:');
   for (const r of summary.functions) {
