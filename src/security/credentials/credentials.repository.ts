@@ -64,7 +64,14 @@ export class CredentialsRepository {
       .createQueryBuilder()
       .insert()
       .into(Credential)
-      .values({ userId, passwordHash: hash, passwordChangedAt: now, failedAttempts: 0, lockLevel: 0, lockedUntil: null })
+      .values({
+        userId,
+        passwordHash: hash,
+        passwordChangedAt: now,
+        failedAttempts: 0,
+        lockLevel: 0,
+        lockedUntil: null,
+      })
       .orUpdate(['password_hash', 'password_changed_at', 'failed_attempts', 'lock_level', 'locked_until'], ['user_id'])
       .execute();
     await manager.getRepository(PasswordHistory).insert({ userId, passwordHash: hash });

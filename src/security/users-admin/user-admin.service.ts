@@ -173,8 +173,7 @@ export class UserAdminService {
         }
         const before = user.status;
         const updated = await this.users.update(user, { status, statusReason: reason }, manager);
-        if (status === 'active')
-          await this.credentials.clearLockout(manager, id);
+        if (status === 'active') await this.credentials.clearLockout(manager, id);
         const ended = status === 'active' ? 0 : await this.sessions.revokeAll(id, `status_${status}`, manager);
         // A suspended or deactivated account's keys are revoked for good: reactivating it does not revive them.
         const keys = status === 'active' ? [] : await this.apiKeys.revokeAllOf(id, `status_${status}`, manager);
