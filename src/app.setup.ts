@@ -5,12 +5,14 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
 import { LiveIoAdapter } from './api/live/live-io.adapter';
 import { AppModule, type ModuleImport } from './app.module';
 import type { AppConfig } from './common/config/app-config';
 import { DeprecationMiddleware } from './common/http/deprecation.middleware';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './common/http/request-id.middleware';
+import { constantHelmetHeaders } from './common/http/security-headers';
+import { AppLogger } from './common/logging/logging.module';
+import { logRequestOnFinish } from './common/logging/request-log';
 import { buildOpenApiDocument } from './common/openapi/openapi';
 import { swaggerUiOptions } from './common/openapi/swagger-ui';
 import { ALL_PERMISSIONS } from './security/rbac/permissions';
@@ -64,27 +66,31 @@ export async function buildOfflineOpenApiDocument(config: AppConfig): Promise<Op
 }
 
 export function setupApp(app: NestExpressApplication, config: AppConfig): void {
-  app.useLogger(app.get(Logger));
+  const logger = app.get(AppLogger);
+  app.useLogger(logger);
   app.flushLogs();
 
   // The client address comes from X-Forwarded-For only when the direct peer is a trusted proxy.
   app.set('trust proxy', config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false);
   app.disable('x-powered-by');
-  app.use(requestIdMiddleware);
-  // Answers under /api carry tokens, secrets, recovery codes or personal data: no cache, shared or
-  // private, may keep them. A route that wants caching sets its own Cache-Control over this.
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    if (req.path.startsWith('/api/')) res.setHeader('Cache-Control', 'no-store');
-    next();
-  });
+  // The request id, the request context and its one log line first, so every answer carries them.
+  app.use(requestIdMiddleware((req, res, context) => logRequestOnFinish(logger.pino, req, res, context)));
   const deprecation = new DeprecationMiddleware(config);
-  app.use((req: Request, res: Response, next: NextFunction) => deprecation.use(req, res, next));
-  app.use(
+  // helmet's headers are the same on every answer: computed once, set in one loop.
+  const security = constantHelmetHeaders(
     helmet({
       // Swagger UI loads its own scripts and styles from /docs; nothing from elsewhere.
       contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'] } },
     }),
   );
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    for (const [name, value] of security.set) res.setHeader(name, value);
+    for (const name of security.removed) res.removeHeader(name);
+    // Answers under /api carry tokens, secrets, recovery codes or personal data: no cache, shared or
+    // private, may keep them. A route that wants caching sets its own Cache-Control over this.
+    if (req.path.startsWith('/api/')) res.setHeader('Cache-Control', 'no-store');
+    deprecation.use(req, res, next);
+  });
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.http.corsOrigins.includes('*') ? true : config.http.corsOrigins,

@@ -9,6 +9,8 @@
  *   GET /me with Authorization: Bearer: jose verifies the token with the same checks as Bastion
  *     (HS256 pinned, issuer, audience, exp required, 5 s clock tolerance), then one one-row query
  *     (the user by id) and a JSON answer.
+ *   GET /portfolios with Authorization: Bearer: the same token check, then one query (the caller's
+ *     portfolios, first page of 50 by name) and `{items, nextCursor}`.
  *
  * It reads the tables Bastion's migrations created in the same database, through a pg Pool of
  * BASELINE_POOL_SIZE connections (Bastion's DATABASE_POOL_SIZE default, 10).
@@ -78,10 +80,10 @@ app.post('/login', async (req: Request, res: Response) => {
   res.json({ accessToken, tokenType: 'Bearer', expiresIn: TTL_SECONDS });
 });
 
-app.get('/me', async (req: Request, res: Response) => {
+/** The token's subject (a user id) when the bearer token verifies; undefined otherwise. */
+async function subjectOf(req: Request): Promise<string | undefined> {
   const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(req.headers.authorization ?? '');
-  if (!match) return unauthorized(res);
-  let sub: string | undefined;
+  if (!match) return undefined;
   try {
     const { payload } = await jwtVerify(match[1], key, {
       algorithms: ['HS256'],
@@ -90,11 +92,41 @@ app.get('/me', async (req: Request, res: Response) => {
       requiredClaims: ['exp', 'sub'],
       clockTolerance: 5,
     });
-    sub = payload.sub;
+    return payload.sub && UUID.test(payload.sub) ? payload.sub : undefined;
   } catch {
-    return unauthorized(res);
+    return undefined;
   }
-  if (!sub || !UUID.test(sub)) return unauthorized(res);
+}
+
+app.get('/portfolios', async (req: Request, res: Response) => {
+  const sub = await subjectOf(req);
+  if (!sub) return unauthorized(res);
+  const { rows } = await pool.query<{
+    id: string;
+    owner_id: string;
+    name: string;
+    base_currency: string;
+    created_at: Date;
+  }>(
+    `SELECT id, owner_id, name, base_currency, created_at FROM portfolios
+      WHERE owner_id = $1 ORDER BY lower(name), id LIMIT 51`,
+    [sub],
+  );
+  res.json({
+    items: rows.slice(0, 50).map((r) => ({
+      id: r.id,
+      ownerId: r.owner_id,
+      name: r.name,
+      baseCurrency: r.base_currency,
+      createdAt: r.created_at.toISOString(),
+    })),
+    nextCursor: null,
+  });
+});
+
+app.get('/me', async (req: Request, res: Response) => {
+  const sub = await subjectOf(req);
+  if (!sub) return unauthorized(res);
   const { rows } = await pool.query<{
     id: string;
     email: string;

@@ -17,18 +17,26 @@ export const UNLIMITED = String(1_000_000_000);
  * limit lifted. `env` adds or overrides settings.
  */
 export async function startBastion(options: {
-  dbUrl: string;
+  /** PostgreSQL (cluster mode); undefined starts the embedded engine in `dataDir`. */
+  dbUrl: string | undefined;
   dataDir: string;
   onSpawn: (s: ServerProcess) => void;
   env?: Record<string, string>;
+  /** Node options before the script (`--cpu-prof`, `--cpu-prof-dir=...`). */
+  nodeArgs?: string[];
+  /** How long to wait for readiness (default 60 s; an embedded first start runs initdb). */
+  timeoutMs?: number;
+  /** Without the bootstrap admin (default with): nothing checks a password at start-up. */
+  bootstrapAdmin?: boolean;
 }): Promise<ServerProcess> {
   const port = await freePort();
   return startServer({
     name: 'Bastion',
     cwd: ROOT,
-    args: ['dist/src/main.js'],
+    args: [...(options.nodeArgs ?? []), 'dist/src/main.js'],
     port,
     readyPath: '/health/ready',
+    timeoutMs: options.timeoutMs,
     onSpawn: options.onSpawn,
     env: {
       NODE_ENV: 'production',
@@ -36,11 +44,12 @@ export async function startBastion(options: {
       PORT: String(port),
       LOG_LEVEL: 'warn',
       DATA_DIR: options.dataDir,
-      DATABASE_URL: options.dbUrl,
+      ...(options.dbUrl ? { DATABASE_URL: options.dbUrl } : {}),
       JWT_SECRET: randomBytes(32).toString('base64'),
       MASTER_KEY: randomBytes(32).toString('base64'),
-      BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-      BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      ...(options.bootstrapAdmin === false
+        ? {}
+        : { BOOTSTRAP_ADMIN_EMAIL: ADMIN.email, BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password }),
       RATE_LIMIT_IP_PER_MINUTE: UNLIMITED,
       RATE_LIMIT_AUTH_PER_MINUTE: UNLIMITED,
       RATE_LIMIT_USER_PER_MINUTE: UNLIMITED,

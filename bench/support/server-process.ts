@@ -1,9 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export interface ServerProcess {
   readonly name: string;
   readonly url: string;
+  /** Resident set size of the process now, in MB (Linux /proc); undefined once it exited or elsewhere. */
+  rssMb(): number | undefined;
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Safe to call twice. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -67,7 +70,16 @@ export async function startServer(options: {
   };
 
   const url = `http://127.0.0.1:${options.port}`;
-  const handle: ServerProcess = { name: options.name, url, stop };
+  const rssMb = (): number | undefined => {
+    if (child.pid === undefined || child.exitCode !== null) return undefined;
+    try {
+      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+      return kb === undefined ? undefined : Number(kb) / 1024;
+    } catch {
+      return undefined;
+    }
+  };
+  const handle: ServerProcess = { name: options.name, url, stop, rssMb };
   options.onSpawn?.(handle);
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   for (;;) {

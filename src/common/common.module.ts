@@ -24,7 +24,7 @@ import { LoggingModule } from './logging/logging.module';
 })
 export class CommonModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    // Registered after LoggingModule's request logger (an imported module's middleware runs first).
+    // The request's log line is set up in app.setup.ts, before any module middleware.
     consumer.apply(JsonBodyMiddleware).forRoutes('{*splat}');
   }
 }

@@ -23,6 +23,7 @@ import { PrincipalsService } from './auth/principals.service';
 import { AuthService } from './auth/auth.service';
 import { BootstrapAdminService } from './bootstrap/bootstrap-admin.service';
 import { Credential } from './credentials/credential.entity';
+import { CredentialsRepository } from './credentials/credentials.repository';
 import { CredentialsService } from './credentials/credentials.service';
 import { FailedSignInsService } from './credentials/failed-sign-ins.service';
 import { EncryptionService, encryptionProviders } from './crypto/encryption.service';
@@ -40,6 +41,10 @@ import { MfaController } from './mfa/mfa.controller';
 import { MfaService } from './mfa/mfa.service';
 import { RolesController } from './rbac/roles.controller';
 import { Session } from './sessions/session.entity';
+import { SessionsRepository } from './sessions/sessions.repository';
+import { ApiKeyStrategy } from './auth/strategies/api-key.strategy';
+import { JwtStrategy } from './auth/strategies/jwt.strategy';
+import { AppPassport } from './auth/strategies/passport';
 import { SessionsService } from './sessions/sessions.service';
 import { TokenService } from './sessions/token.service';
 import { GroupAdminService } from './users-admin/group-admin.service';
@@ -71,8 +76,10 @@ import { UsersController } from './users-admin/users.controller';
   ],
   providers: [
     TokenService,
+    CredentialsRepository,
     CredentialsService,
     FailedSignInsService,
+    SessionsRepository,
     SessionsService,
     AuthService,
     AccountService,
@@ -95,6 +102,9 @@ import { UsersController } from './users-admin/users.controller';
     KeyRotationCron,
     MfaService,
     PrincipalsService,
+    AppPassport,
+    JwtStrategy,
+    ApiKeyStrategy,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
   exports: [

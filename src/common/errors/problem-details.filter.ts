@@ -9,6 +9,7 @@ import { ErrorCode } from './error-code';
 import { problem, PROBLEM_CONTENT_TYPE, type Problem } from './problem';
 import { RouteTable } from '../http/route-table';
 import { requestIdOf } from '../http/request-id.middleware';
+import { noteOnRequestLog } from '../logging/request-log';
 
 /** Emitted (in process) for every 403 FORBIDDEN answer: `{ip, userId, method, path}`. */
 export const HTTP_FORBIDDEN_EVENT = 'http.forbidden';
@@ -43,12 +44,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
     const dependency =
       body.code === (ErrorCode.DependencyUnavailable as string) ? (body.dependency as string) : undefined;
+    // Said on the request's one log line (request-log.ts), not on a line of its own.
     if (dependency) {
-      // An outage, not a defect: one short line, no stack (the readiness probe tells the rest).
-      this.logger.warn(`${dependency} unavailable on ${req.method} ${pathOf(req)} (requestId ${requestIdOf(req)})`);
+      // An outage, not a defect: no stack (the readiness probe tells the rest).
+      noteOnRequestLog(res, { dependency });
     } else if (body.status >= 500 && !(exception instanceof AppException)) {
-      const stack = exception instanceof Error ? exception.stack : String(exception);
-      this.logger.error(`unhandled error on ${req.method} ${pathOf(req)} (requestId ${requestIdOf(req)})`, stack);
+      noteOnRequestLog(res, { error: exception instanceof Error ? exception : new Error(String(exception)) });
     }
     if (body.code === (ErrorCode.Forbidden as string)) {
       // Bursts of 403s are a probing signal; listeners (threat detection) must not slow the answer.
@@ -61,6 +62,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       });
     }
     if (res.headersSent) {
+      // The answer was under way: it never finishes, so its request line is never written.
+      const stack = exception instanceof Error ? exception.stack : String(exception);
+      this.logger.error(`error after the answer began on ${req.method} ${pathOf(req)}: connection cut`, stack);
       res.destroy();
       return;
     }

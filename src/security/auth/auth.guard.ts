@@ -12,7 +12,10 @@ import { IS_PUBLIC } from '../../common/http/public.decorator';
 import { OPTIONAL_AUTH } from '../../common/http/optional-auth.decorator';
 import type { Permission } from '../rbac/permissions';
 import { REQUIRED_PERMISSIONS, SESSION_ONLY } from '../rbac/authenticated.decorator';
-import { type AuthenticatedPrincipal, PrincipalsService } from './principals.service';
+import { type AuthenticatedPrincipal, invalidAccessToken } from './principals.service';
+import { API_KEY_STRATEGY } from './strategies/api-key.strategy';
+import { bearerToken, JWT_STRATEGY } from './strategies/jwt.strategy';
+import { AppPassport } from './strategies/passport';
 
 export const ALLOW_EXPIRED_PASSWORD = 'bastion:allow-expired-password';
 
@@ -34,7 +37,9 @@ const unauthenticated = (
 
 /**
  * The one global guard, deny by default: a route is reachable only if it is `@Public()` or
- * declares `@Authenticated(...permissions)`. The session and user are read on every request, so
+ * declares `@Authenticated(...permissions)`. Credentials are checked by passport strategies
+ * (`JwtStrategy` for bearer tokens, `ApiKeyStrategy` for X-API-Key) that this guard composes; the
+ * guard keeps every decision (which strategy, rate limits, password expiry, MFA enrolment, permissions). The session and user are read on every request, so
  * a revoked session, a suspended user or a changed role or group takes effect at once, on every
  * instance, even while the access token has not expired.
  */
@@ -44,7 +49,7 @@ export class AuthGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly principals: PrincipalsService,
+    private readonly passport: AppPassport,
     private readonly limits: RateLimitService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -59,7 +64,8 @@ export class AuthGuard implements CanActivate {
       await this.limits.enforce(res, bucket, req.ip ?? 'unknown', this.config.rateLimit.authPerMinute);
     }
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
-      if (this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH, targets)) await this.authenticateOptionally(req);
+      if (this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH, targets))
+        await this.authenticateOptionally(req, res);
       return true;
     }
     const required = this.reflector.getAllAndOverride<Permission[] | undefined>(REQUIRED_PERMISSIONS, targets);
@@ -68,7 +74,7 @@ export class AuthGuard implements CanActivate {
       throw new AppException(ErrorCode.Forbidden, 'This route is not available.');
     }
 
-    const principal = await this.authenticate(req);
+    const principal = await this.authenticate(req, res);
     req.principal = principal;
     await this.limits.enforce(
       res,
@@ -114,26 +120,47 @@ export class AuthGuard implements CanActivate {
   }
 
   /** Public routes that show more to privileged callers: a failed check leaves the caller anonymous. */
-  private async authenticateOptionally(req: Request): Promise<void> {
+  private async authenticateOptionally(req: Request, res: Response): Promise<void> {
     if (!req.headers.authorization && req.headers['x-api-key'] === undefined) return;
     try {
-      const principal = await this.authenticate(req);
+      const principal = await this.authenticate(req, res);
       if (!principal.passwordExpired && !principal.mfaEnrolmentRequired) req.principal = principal;
     } catch {
       // anonymous
     }
   }
 
-  private async authenticate(req: Request): Promise<AuthenticatedPrincipal> {
+  /** Picks the strategy from the credentials presented (one kind only) and runs it through passport. */
+  private authenticate(req: Request, res: Response): Promise<AuthenticatedPrincipal> {
     const header = req.headers.authorization;
     const apiKey = req.headers['x-api-key'];
     if (header && apiKey)
       throw new AppException(ErrorCode.BadRequest, 'Send either Authorization or X-API-Key, not both.');
-    if (typeof apiKey === 'string') return this.principals.fromApiKey(apiKey, req.ip);
+    if (typeof apiKey === 'string') return this.runStrategy(API_KEY_STRATEGY, req, res);
     if (!header) throw unauthenticated();
-    // RFC 9110 §11.1: the scheme is case-insensitive ("bearer", "BEARER").
-    const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header);
-    if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>".');
-    return this.principals.fromAccessToken(match[1]);
+    if (bearerToken(req) === null) throw unauthenticated('The Authorization header must be "Bearer <token>".');
+    return this.runStrategy(JWT_STRATEGY, req, res);
+  }
+
+  /**
+   * One passport strategy, without sessions: its principal, or the AppException its `validate()`
+   * threw (401 revoked session, 403 IP not allowed...), or 401 INVALID_TOKEN when passport-jwt
+   * refused the token itself (signature, expiry, issuer, audience, algorithm).
+   */
+  private runStrategy(name: string, req: Request, res: Response): Promise<AuthenticatedPrincipal> {
+    return new Promise((resolve, reject) => {
+      const authenticate = this.passport.authenticate(
+        name,
+        { session: false },
+        (err: unknown, principal: AuthenticatedPrincipal | false | null) => {
+          if (err) reject(err instanceof Error ? err : new Error(`passport strategy ${name} failed`, { cause: err }));
+          else if (principal) resolve(principal);
+          else reject(invalidAccessToken());
+        },
+      ) as (req: Request, res: Response, next: (err?: unknown) => void) => void;
+      authenticate(req, res, (err?: unknown) =>
+        reject(err instanceof Error ? err : new Error(`passport strategy ${name} gave no verdict`)),
+      );
+    });
   }
 }

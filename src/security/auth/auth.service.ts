@@ -15,10 +15,10 @@ import { normalizeEmail, UsersService } from '../../users/users/users.service';
 import type { RevokedKey } from '../api-keys/api-keys.repository';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditService } from '../audit/audit.service';
-import { Credential } from '../credentials/credential.entity';
+import type { Credential } from '../credentials/credential.entity';
 import { CredentialsService } from '../credentials/credentials.service';
 import { FailedSignInsService, type FailureReason } from '../credentials/failed-sign-ins.service';
-import { afterSuccess, isLocked, type LockoutState } from '../credentials/lockout';
+import { isLocked, type LockoutState } from '../credentials/lockout';
 import { challengeState, MFA_CHALLENGE_MAX_ATTEMPTS } from '../mfa/mfa-challenge';
 import { MfaService } from '../mfa/mfa.service';
 import { type LoginFailedSignal, type LoginSucceededSignal, ThreatSignals } from '../threats/threat.events';
@@ -110,12 +110,7 @@ export class AuthService {
     return this.dataSource
       .transaction(async (manager) => {
         // Re-read under a row lock: concurrent attempts must each count.
-        const cred = await manager
-          .getRepository(Credential)
-          .createQueryBuilder('c')
-          .setLock('pessimistic_write')
-          .where('c.user_id = :id', { id: user.id })
-          .getOneOrFail();
+        const cred = await this.lockCredential(manager, user.id);
         const current = await manager.getRepository(User).findOneByOrFail({ id: user.id });
 
         // The lock is on the credential and ends by itself at lockedUntil: no status to restore.
@@ -173,12 +168,7 @@ export class AuthService {
         return { kind: 'invalid_token' as const };
       }
 
-      const cred = await manager
-        .getRepository(Credential)
-        .createQueryBuilder('c')
-        .setLock('pessimistic_write')
-        .where('c.user_id = :id', { id: user.id })
-        .getOneOrFail();
+      const cred = await this.lockCredential(manager, user.id);
       if (isLocked(cred, now) || user.status !== 'active') {
         await this.mfa.closeChallenge(challenge.id, manager);
         await this.failInTransaction(manager, user, isLocked(cred, now) ? 'locked' : 'not_active', {
@@ -310,6 +300,13 @@ export class AuthService {
     return this.failures.countFailure(manager, userId, cred, now);
   }
 
+  /** The credential row under a row lock; it exists (the caller checked before the transaction). */
+  private async lockCredential(manager: EntityManager, userId: string): Promise<Credential> {
+    const cred = await this.credentials.lockForUpdate(manager, userId);
+    if (!cred) throw new Error(`credential of ${userId} vanished during sign-in`);
+    return cred;
+  }
+
   /** A successful sign-in: clears the failure count, opens the session, records it. */
   private async completeLogin(
     manager: EntityManager,
@@ -317,7 +314,7 @@ export class AuthService {
     now: Date,
     mfa?: { mfa: MfaMethod; challengeId: string; remaining?: number },
   ): Promise<TokenPair> {
-    await manager.getRepository(Credential).update({ userId }, afterSuccess());
+    await this.credentials.clearLockout(manager, userId);
     await manager.getRepository(User).update({ id: userId }, { lastLoginAt: now });
     const { session, tokens } = await this.sessions.create(userId, manager);
     const ctx = RequestContexts.current();

@@ -1,5 +1,6 @@
 import type { Permission } from '../rbac/permissions';
 import type { Role } from '../rbac/roles';
+import type { SessionAccount } from '../sessions/sessions.repository';
 
 /** The authenticated caller of a request, as the global guard established it. */
 export interface Principal {
@@ -14,6 +15,11 @@ export interface Principal {
   apiKeyId?: string;
   /** A role of the user is in MFA_REQUIRED_ROLES and MFA is not active: only `@AllowMfaEnrolment()` routes. */
   mfaEnrolmentRequired?: boolean;
+  /**
+   * The session's user as the guard read it in its one query (profile, groups, lock, MFA state),
+   * so GET /me answers without a second query. Absent for API keys.
+   */
+  account?: SessionAccount & { status: string; mfaEnabled: boolean; passwordExpired: boolean };
 }
 
 declare module 'express-serve-static-core' {

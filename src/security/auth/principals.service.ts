@@ -9,8 +9,11 @@ import { mfaEnrolmentRequired } from '../mfa/mfa-policy';
 import { isPermission } from '../rbac/permissions';
 import { isRole, permissionsForRoles } from '../rbac/roles';
 import { type SessionSnapshot, SessionsService } from '../sessions/sessions.service';
-import { TokenService } from '../sessions/token.service';
+import { type AccessClaims, TokenService } from '../sessions/token.service';
 import type { Principal } from './principal';
+
+export const invalidAccessToken = (): AppException =>
+  new AppException(ErrorCode.InvalidToken, 'The access token is invalid or expired.');
 
 /** A principal with what the guard needs besides permissions. */
 export type AuthenticatedPrincipal = Principal & { passwordExpired: boolean; rateTier?: string };
@@ -55,7 +58,15 @@ export class PrincipalsService {
   /** An access JWT and the session behind it; 401 INVALID_TOKEN when either is not valid now. */
   async fromAccessToken(token: string): Promise<AuthenticatedPrincipal & { sessionId: string; expiresAt: Date }> {
     const claims = this.tokens.verifyAccess(token);
-    if (!claims) throw new AppException(ErrorCode.InvalidToken, 'The access token is invalid or expired.');
+    if (!claims) throw invalidAccessToken();
+    return this.fromClaims(claims);
+  }
+
+  /**
+   * The session behind verified access-token claims (the passport JWT strategy's `validate()`):
+   * one query for session, user and group permissions; 401 INVALID_TOKEN when it is not valid now.
+   */
+  async fromClaims(claims: AccessClaims): Promise<AuthenticatedPrincipal & { sessionId: string; expiresAt: Date }> {
     const snapshot = await this.sessions.snapshot(claims.sid);
     if (!snapshot || !snapshot.active || snapshot.userId !== claims.sub || snapshot.status !== 'active') {
       throw new AppException(ErrorCode.InvalidToken, 'The session has ended; sign in again.');
@@ -112,15 +123,17 @@ export class PrincipalsService {
 
   private fromSnapshot(snapshot: SessionSnapshot): AuthenticatedPrincipal {
     const roles = snapshot.roles.filter(isRole);
+    const passwordExpired =
+      snapshot.passwordChangedAt !== null && this.credentials.passwordExpired(snapshot.passwordChangedAt);
     return {
       userId: snapshot.userId,
       email: snapshot.email,
       roles,
       permissions: permissionsForRoles(roles, snapshot.groupPermissions.filter(isPermission)),
       sessionId: snapshot.sessionId,
-      passwordExpired:
-        snapshot.passwordChangedAt !== null && this.credentials.passwordExpired(snapshot.passwordChangedAt),
+      passwordExpired,
       mfaEnrolmentRequired: mfaEnrolmentRequired(roles, this.config.mfa.requiredRoles, snapshot.mfaEnabled),
+      account: { ...snapshot.account, status: snapshot.status, mfaEnabled: snapshot.mfaEnabled, passwordExpired },
     };
   }
 }

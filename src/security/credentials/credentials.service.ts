@@ -1,6 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { AppException } from '../../common/errors/app.exception';
@@ -15,9 +14,9 @@ import {
   resolvePasswordPolicy,
   reusedPasswordViolation,
 } from '../passwords/password-policy';
-import { Credential } from './credential.entity';
+import type { Credential } from './credential.entity';
+import { CredentialsRepository } from './credentials.repository';
 import { FailedSignInsService } from './failed-sign-ins.service';
-import { PasswordHistory } from './password-history.entity';
 
 /**
  * Passwords: the policy, argon2id hashing, history, and rehashing when parameters change.
@@ -29,9 +28,9 @@ export class CredentialsService implements OnModuleInit {
   readonly policy: PasswordPolicyOptions;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AppConfig,
     private readonly failures: FailedSignInsService,
+    private readonly repository: CredentialsRepository,
   ) {
     this.hasher = new PasswordHasher(config.passwords.argon2);
     this.policy = resolvePasswordPolicy({
@@ -47,29 +46,16 @@ export class CredentialsService implements OnModuleInit {
     await this.hasher.warmUp(); // the dummy hash used for unknown emails, computed before the first login
   }
 
-  private m(manager?: EntityManager): EntityManager {
-    return manager ?? this.dataSource.manager;
-  }
-
   find(userId: string, manager?: EntityManager): Promise<Credential | null> {
-    return this.m(manager).getRepository(Credential).findOneBy({ userId });
+    return this.repository.find(userId, manager);
   }
 
   /**
    * The sign-in locks in force at `now`, by user id: users absent from the map are not locked.
    * A lock is a credential's `lockedUntil` in the future; it ends by itself.
    */
-  async locksInForce(
-    userIds: readonly string[],
-    now = new Date(),
-    manager?: EntityManager,
-  ): Promise<Map<string, Date>> {
-    if (userIds.length === 0) return new Map();
-    const rows = await this.m(manager).query<{ user_id: string; locked_until: Date }[]>(
-      `SELECT user_id, locked_until FROM credentials WHERE user_id = ANY($1::uuid[]) AND locked_until > $2`,
-      [userIds, now],
-    );
-    return new Map(rows.map((r) => [r.user_id, r.locked_until]));
+  locksInForce(userIds: readonly string[], now = new Date(), manager?: EntityManager): Promise<Map<string, Date>> {
+    return this.repository.locksInForce(userIds, now, manager);
   }
 
   /** Throws 400 WEAK_PASSWORD listing every broken rule, the reuse of a recent password included. */
@@ -116,35 +102,14 @@ export class CredentialsService implements OnModuleInit {
   /** Sets a password (already checked) and remembers it for the history rule. */
   async setPassword(userId: string, password: string, manager: EntityManager): Promise<void> {
     const hash = await this.hasher.hash(password);
-    const now = new Date();
-    await manager
-      .createQueryBuilder()
-      .insert()
-      .into(Credential)
-      .values({
-        userId,
-        passwordHash: hash,
-        passwordChangedAt: now,
-        failedAttempts: 0,
-        lockLevel: 0,
-        lockedUntil: null,
-      })
-      .orUpdate(['password_hash', 'password_changed_at', 'failed_attempts', 'lock_level', 'locked_until'], ['user_id'])
-      .execute();
-    await manager.getRepository(PasswordHistory).insert({ userId, passwordHash: hash });
-    const keep = Math.max(this.policy.historySize, 1);
-    await manager.query(
-      `DELETE FROM password_history WHERE user_id = $1 AND id NOT IN (
-         SELECT id FROM password_history WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2)`,
-      [userId, keep],
-    );
+    await this.repository.setPassword(manager, userId, hash, new Date(), Math.max(this.policy.historySize, 1));
   }
 
   /** The stored hash, rehashed with the current parameters when they changed (at login). */
   async rehashIfNeeded(credential: Credential, password: string, manager: EntityManager): Promise<void> {
     if (!this.hasher.needsRehash(credential.passwordHash)) return;
     const hash = await this.hasher.hash(password);
-    await manager.getRepository(Credential).update({ userId: credential.userId }, { passwordHash: hash });
+    await this.repository.replaceHash(manager, credential.userId, hash);
   }
 
   /** With PASSWORD_MAX_AGE_DAYS set, a password older than that allows only a password change. */
@@ -153,10 +118,17 @@ export class CredentialsService implements OnModuleInit {
     return days > 0 && now.getTime() - passwordChangedAt.getTime() > days * 86_400_000;
   }
 
-  private async recentHashes(userId: string, manager?: EntityManager): Promise<string[]> {
-    const rows = await this.m(manager)
-      .getRepository(PasswordHistory)
-      .find({ where: { userId }, order: { createdAt: 'DESC' }, take: this.policy.historySize });
-    return rows.map((r) => r.passwordHash);
+  private recentHashes(userId: string, manager?: EntityManager): Promise<string[]> {
+    return this.repository.recentHashes(userId, this.policy.historySize, manager);
+  }
+
+  /** The credential locked for the rest of `manager`'s transaction (sign-in, MFA step, re-confirmation). */
+  lockForUpdate(manager: EntityManager, userId: string): Promise<Credential | null> {
+    return this.repository.lockForUpdate(manager, userId);
+  }
+
+  /** Clears failures, escalation and lock: a success, an admin unlock, a reactivation. */
+  clearLockout(manager: EntityManager, userId: string): Promise<void> {
+    return this.repository.clearLockout(manager, userId);
   }
 }

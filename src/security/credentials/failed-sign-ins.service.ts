@@ -10,7 +10,7 @@ import { User } from '../../users/users/user.entity';
 import { ActivityService } from '../../users/activity/activity.service';
 import { AuditService } from '../audit/audit.service';
 import { type LoginFailedSignal, ThreatSignals } from '../threats/threat.events';
-import { Credential } from './credential.entity';
+import { CredentialsRepository } from './credentials.repository';
 import { afterFailure, type LockoutState } from './lockout';
 
 /** Why a login (or a re-confirmation) failed: recorded in activity and audit, never told to the caller. */
@@ -39,6 +39,7 @@ export class FailedSignInsService {
     private readonly activity: ActivityService,
     private readonly audit: AuditService,
     private readonly events: EventEmitter2,
+    private readonly credentials: CredentialsRepository,
   ) {}
 
   /**
@@ -52,12 +53,7 @@ export class FailedSignInsService {
     now: Date,
   ): Promise<LockoutState & { lockedNow: boolean }> {
     const next = afterFailure(cred, this.config.lockout, now);
-    await manager
-      .getRepository(Credential)
-      .update(
-        { userId },
-        { failedAttempts: next.failedAttempts, lockLevel: next.lockLevel, lockedUntil: next.lockedUntil },
-      );
+    await this.credentials.recordFailure(manager, userId, next);
     if (next.lockedNow) {
       // Only sign-in is refused: the user's status, live sessions and API keys are left alone, so
       // someone typing wrong passwords cannot cut the real user off.
@@ -131,12 +127,7 @@ export class FailedSignInsService {
     await this.dataSource.transaction(async (manager) => {
       const user = await manager.getRepository(User).findOneBy({ id: userId });
       if (!user) return;
-      const cred = await manager
-        .getRepository(Credential)
-        .createQueryBuilder('c')
-        .setLock('pessimistic_write')
-        .where('c.user_id = :id', { id: userId })
-        .getOne();
+      const cred = await this.credentials.lockForUpdate(manager, userId);
       if (cred) await this.countFailure(manager, userId, cred, new Date());
       await this.recordFailure(manager, user, reason, { ...extra, during: action }, action);
     });

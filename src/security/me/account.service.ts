@@ -29,8 +29,33 @@ export class AccountService {
     private readonly apiKeys: ApiKeysService,
   ) {}
 
-  /** The profile, groups, password age and MFA state in one query: /me is the most-called route. */
+  /**
+   * The profile, groups, password age and MFA state. /me is the most-called route: a session's
+   * principal already carries them from the guard's one query (read on this request, so as fresh
+   * as a second query would be); otherwise one query reads them.
+   */
   async me(principal: Principal): Promise<MeDto> {
+    const account = principal.account;
+    if (account) {
+      return {
+        id: principal.userId,
+        email: principal.email,
+        firstName: account.firstName,
+        lastName: account.lastName,
+        status: account.status as User['status'],
+        statusReason: account.statusReason,
+        roles: principal.roles,
+        lockedUntil: account.lockedUntil?.toISOString() ?? null,
+        lastLoginAt: account.lastLoginAt?.toISOString() ?? null,
+        createdAt: account.createdAt.toISOString(),
+        updatedAt: account.updatedAt.toISOString(),
+        groups: account.groups,
+        permissions: [...principal.permissions].sort(),
+        passwordExpired: account.passwordExpired,
+        mfaEnabled: account.mfaEnabled,
+        mfaEnrolmentRequired: principal.mfaEnrolmentRequired ?? false,
+      };
+    }
     const [row] = await this.dataSource.query<
       (Record<string, unknown> & {
         groups: { id: string; name: string }[];
@@ -72,7 +97,7 @@ export class AccountService {
 
   async updateProfile(principal: Principal, patch: { firstName?: string; lastName?: string }): Promise<MeDto> {
     await this.admin.updateProfile(principal, principal.userId, patch);
-    return this.me(principal);
+    return this.me({ ...principal, account: undefined }); // read again: the guard's copy predates the change
   }
 
   listSessions(principal: Principal): Promise<Session[]> {

@@ -1,35 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource, type EntityManager, IsNull } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { RequestContexts } from '../../common/http/request-context';
 import { ActivityService } from '../../users/activity/activity.service';
-import { GROUP_PERMISSIONS_OF_U } from '../../users/groups/groups.service';
 import { AuditService } from '../audit/audit.service';
 import { type SessionSignal, ThreatSignals } from '../threats/threat.events';
-import { Session } from './session.entity';
-import { TokenService, type TokenPair } from './token.service';
+import type { Session } from './session.entity';
+import { type SessionSnapshot, SessionsRepository } from './sessions.repository';
 
-/** What the guard needs to know about a session and its user, read in one query per request. */
-export interface SessionSnapshot {
-  sessionId: string;
-  userId: string;
-  email: string;
-  status: string;
-  roles: string[];
-  groupPermissions: string[];
-  passwordChangedAt: Date | null;
-  lastSeenAt: Date;
-  active: boolean;
-  /** The session was revoked (logout, revocation, reuse); `active` is also false once it expired. */
-  revoked: boolean;
-  /** TOTP is active for the user. */
-  mfaEnabled: boolean;
-}
+export type { SessionAccount, SessionSnapshot } from './sessions.repository';
+import { TokenService, type TokenPair } from './token.service';
 
 /** Writing last-seen on every request would cost a write per read; once a minute is enough. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -51,16 +37,19 @@ export class SessionsService {
     private readonly audit: AuditService,
     private readonly activity: ActivityService,
     private readonly events: EventEmitter2,
+    private readonly repository: SessionsRepository,
   ) {}
 
   async create(userId: string, manager: EntityManager): Promise<{ session: Session; tokens: TokenPair }> {
     const ctx = RequestContexts.current();
     const now = new Date();
-    const repo = manager.getRepository(Session);
-    const session = repo.create({
+    // The id is chosen here so the refresh hash is known before the row is written: one INSERT.
+    const id = randomUUID();
+    const session = await this.repository.insert(manager, {
+      id,
       userId,
       refreshGeneration: 0,
-      refreshHash: ''.padEnd(64, '0'),
+      refreshHash: TokenService.hash(this.tokens.refreshToken(id, 0)),
       rotatedAt: now,
       ip: ctx?.ip ?? null,
       userAgent: ctx?.userAgent ?? null,
@@ -68,9 +57,6 @@ export class SessionsService {
       idleExpiresAt: new Date(now.getTime() + this.config.auth.sessionIdleSeconds * 1000),
       absoluteExpiresAt: new Date(now.getTime() + this.config.auth.sessionAbsoluteSeconds * 1000),
     });
-    await repo.save(session);
-    session.refreshHash = TokenService.hash(this.tokens.refreshToken(session.id, 0));
-    await repo.update({ id: session.id }, { refreshHash: session.refreshHash });
     return { session, tokens: this.tokens.pair(userId, session.id, 0, now) };
   }
 
@@ -83,32 +69,20 @@ export class SessionsService {
     const parsed = this.tokens.parseRefresh(refreshToken);
     if (!parsed) throw invalidRefresh();
     const outcome = await this.dataSource.transaction(async (manager) => {
-      const session = await manager
-        .getRepository(Session)
-        .createQueryBuilder('s')
-        .setLock('pessimistic_write')
-        .where('s.id = :id', { id: parsed.sessionId })
-        .getOne();
+      const session = await this.repository.lockForUpdate(manager, parsed.sessionId);
       const now = new Date();
       if (!session || !this.isLive(session, now)) return { kind: 'invalid' as const };
-      const user = await manager.query<{ status: string }[]>('SELECT status FROM users WHERE id = $1', [
-        session.userId,
-      ]);
-      if (user[0]?.status !== 'active') return { kind: 'invalid' as const };
+      if (!(await this.repository.userIsActive(manager, session.userId))) return { kind: 'invalid' as const };
 
       if (parsed.generation === session.refreshGeneration) {
         if (TokenService.hash(refreshToken) !== session.refreshHash) return { kind: 'invalid' as const };
         const generation = session.refreshGeneration + 1;
-        await manager.getRepository(Session).update(
-          { id: session.id },
-          {
-            refreshGeneration: generation,
-            refreshHash: TokenService.hash(this.tokens.refreshToken(session.id, generation)),
-            rotatedAt: now,
-            lastSeenAt: now,
-            idleExpiresAt: new Date(now.getTime() + this.config.auth.sessionIdleSeconds * 1000),
-          },
-        );
+        await this.repository.rotate(manager, session.id, {
+          generation,
+          refreshHash: TokenService.hash(this.tokens.refreshToken(session.id, generation)),
+          now,
+          idleExpiresAt: new Date(now.getTime() + this.config.auth.sessionIdleSeconds * 1000),
+        });
         await this.activity.record(
           { userId: session.userId, type: 'token_refreshed', details: { sessionId: session.id } },
           manager,
@@ -170,94 +144,35 @@ export class SessionsService {
    * {@link snapshot} for many sessions in one query (the live gateway re-checks every open socket
    * this way); sessions that do not exist are absent from the map.
    */
-  async snapshots(sessionIds: readonly string[]): Promise<Map<string, SessionSnapshot>> {
-    if (sessionIds.length === 0) return new Map();
-    const rows = await this.dataSource.query<
-      {
-        id: string;
-        user_id: string;
-        email: string;
-        status: string;
-        roles: string[];
-        group_permissions: string[];
-        password_changed_at: Date | null;
-        last_seen_at: Date;
-        live: boolean;
-        revoked: boolean;
-        mfa_enabled: boolean;
-      }[]
-    >(
-      `SELECT s.id, s.user_id, u.email, u.status, u.roles, s.last_seen_at, c.password_changed_at,
-              (s.revoked_at IS NULL AND s.idle_expires_at > now() AND s.absolute_expires_at > now()) AS live,
-              (s.revoked_at IS NOT NULL) AS revoked,
-              EXISTS (SELECT 1 FROM mfa_totp m WHERE m.user_id = u.id AND m.activated_at IS NOT NULL) AS mfa_enabled,
-              ${GROUP_PERMISSIONS_OF_U} AS group_permissions
-         FROM sessions s
-         JOIN users u ON u.id = s.user_id
-         LEFT JOIN credentials c ON c.user_id = u.id
-        WHERE s.id = ANY($1::uuid[])`,
-      [sessionIds],
-    );
-    return new Map(
-      rows.map((r) => [
-        r.id,
-        {
-          sessionId: r.id,
-          userId: r.user_id,
-          email: r.email,
-          status: r.status,
-          roles: r.roles,
-          groupPermissions: r.group_permissions,
-          passwordChangedAt: r.password_changed_at,
-          lastSeenAt: r.last_seen_at,
-          active: r.live,
-          revoked: r.revoked,
-          mfaEnabled: r.mfa_enabled,
-        },
-      ]),
-    );
+  snapshots(sessionIds: readonly string[]): Promise<Map<string, SessionSnapshot>> {
+    return this.repository.snapshots(sessionIds);
   }
 
   /** Marks the session used, which pushes its idle expiry; at most once a minute per session. */
   async touch(snapshot: SessionSnapshot): Promise<void> {
     const now = Date.now();
     if (now - snapshot.lastSeenAt.getTime() < TOUCH_INTERVAL_MS) return;
-    await this.dataSource.query(
-      `UPDATE sessions SET last_seen_at = now(), idle_expires_at = LEAST(now() + make_interval(secs => $2), absolute_expires_at)
-        WHERE id = $1 AND revoked_at IS NULL`,
-      [snapshot.sessionId, this.config.auth.sessionIdleSeconds],
-    );
+    await this.repository.touch(snapshot.sessionId, this.config.auth.sessionIdleSeconds);
   }
 
   listActive(userId: string): Promise<Session[]> {
-    return this.dataSource
-      .getRepository(Session)
-      .createQueryBuilder('s')
-      .where('s.user_id = :userId AND s.revoked_at IS NULL', { userId })
-      .andWhere('s.idle_expires_at > now() AND s.absolute_expires_at > now()')
-      .orderBy('s.last_seen_at', 'DESC')
-      .getMany();
+    return this.repository.listActive(userId);
   }
 
   /** Revokes one session of the user; 404 when it is not theirs or not active. */
   async revokeOwn(userId: string, sessionId: string, reason: string, manager: EntityManager): Promise<void> {
-    const session = await manager.getRepository(Session).findOneBy({ id: sessionId, userId, revokedAt: IsNull() });
+    const session = await this.repository.findUnrevokedOf(manager, userId, sessionId);
     if (!session) throw AppException.notFound('session');
     await this.revokeWith(manager, session, reason, new Date());
   }
 
   /** Revokes every active session of the user but `exceptSessionId`; returns how many. */
   async revokeAll(userId: string, reason: string, manager: EntityManager, exceptSessionId?: string): Promise<number> {
-    const result = await manager.query<unknown[]>(
-      `UPDATE sessions SET revoked_at = now(), revoked_reason = $2
-        WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid) RETURNING id`,
-      [userId, reason, exceptSessionId ?? null],
-    );
-    return (result[0] as unknown[] | undefined)?.length ?? 0;
+    return this.repository.revokeAllOf(manager, userId, reason, exceptSessionId);
   }
 
   private async revokeWith(manager: EntityManager, session: Session, reason: string, now: Date): Promise<void> {
-    await manager.getRepository(Session).update({ id: session.id }, { revokedAt: now, revokedReason: reason });
+    await this.repository.revoke(manager, session.id, reason, now);
   }
 
   private isLive(session: Session, now: Date): boolean {

@@ -25,7 +25,7 @@ export interface ParsedRefreshToken {
   generation: number;
 }
 
-const ALGORITHM = 'HS256';
+const ALGORITHM = 'HS256' as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
@@ -69,17 +69,38 @@ export class TokenService {
     };
   }
 
-  /** Verifies signature (HS256 only: `none` and every other algorithm are refused), issuer, audience and expiry. */
-  verifyAccess(token: string): AccessClaims | null {
-    try {
-      const claims = jwt.verify(token, this.accessKey, {
+  /**
+   * How access tokens are verified, for the passport JWT strategy and {@link verifyAccess}: the key,
+   * HS256 only (`none` and every other algorithm are refused), issuer, audience, expiry with 5 s of skew.
+   */
+  get accessVerification(): {
+    key: KeyObject;
+    options: { algorithms: ['HS256']; issuer: string; audience: string; clockTolerance: number };
+  } {
+    return {
+      key: this.accessKey,
+      options: {
         algorithms: [ALGORITHM],
         issuer: this.config.auth.issuer,
         audience: this.config.auth.audience,
         clockTolerance: 5,
-      }) as Partial<AccessClaims>;
-      if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || !UUID.test(claims.sid)) return null;
-      return claims as AccessClaims;
+      },
+    };
+  }
+
+  /** The claims of a verified token when they have the shape this server issues (`sub`, `sid` a UUID). */
+  static claimsOf(payload: unknown): AccessClaims | null {
+    const claims = payload as Partial<AccessClaims> | null;
+    if (!claims || typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || !UUID.test(claims.sid)) {
+      return null;
+    }
+    return claims as AccessClaims;
+  }
+
+  /** Verifies signature, issuer, audience and expiry ({@link accessVerification}) and the claims' shape. */
+  verifyAccess(token: string): AccessClaims | null {
+    try {
+      return TokenService.claimsOf(jwt.verify(token, this.accessKey, this.accessVerification.options));
     } catch {
       return null;
     }

@@ -11,7 +11,6 @@ import { UsersService, type UserFilter } from '../../users/users/users.service';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/principal';
-import { Credential } from '../credentials/credential.entity';
 import { CredentialsService } from '../credentials/credentials.service';
 import { actingRoles } from '../rbac/acting-authority';
 import { auditDenials, PrivilegeDenied } from '../rbac/privilege-denied';
@@ -179,10 +178,7 @@ export class UserAdminService {
         }
         const before = user.status;
         const updated = await this.users.update(user, { status, statusReason: reason }, manager);
-        if (status === 'active')
-          await manager
-            .getRepository(Credential)
-            .update({ userId: id }, { failedAttempts: 0, lockLevel: 0, lockedUntil: null });
+        if (status === 'active') await this.credentials.clearLockout(manager, id);
         const ended = status === 'active' ? 0 : await this.sessions.revokeAll(id, `status_${status}`, manager);
         // A suspended or deactivated account's keys are revoked for good: reactivating it does not revive them.
         const keys = status === 'active' ? [] : await this.apiKeys.revokeAllOf(id, `status_${status}`, manager);
@@ -211,9 +207,7 @@ export class UserAdminService {
         const user = await this.users.getById(id, manager);
         this.assertOutranks(actor, user, 'user.unlocked');
         const lockedUntil = (await this.credentials.locksInForce([id], new Date(), manager)).get(id) ?? null;
-        await manager
-          .getRepository(Credential)
-          .update({ userId: id }, { failedAttempts: 0, lockLevel: 0, lockedUntil: null });
+        await this.credentials.clearLockout(manager, id);
         const details = { wasLockedUntil: lockedUntil?.toISOString() ?? null };
         await this.activity.record({ userId: id, type: 'account_unlocked', details }, manager);
         await this.audit.record(manager, { action: 'user.unlocked', targetType: 'user', targetId: id, details });

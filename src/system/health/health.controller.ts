@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { OptionalAuthentication } from '../../common/http/optional-auth.decorator';
+import { noteOnRequestLog } from '../../common/logging/request-log';
 import { Public } from '../../common/http/public.decorator';
 import { ApiProblems } from '../../common/openapi/api-problems.decorator';
 import { HealthCheckDto, LivenessDto } from '../status/dto/status.dto';
@@ -43,6 +44,8 @@ export class HealthController {
     const result = await this.readiness.check();
     const detailed = mayReadFigures(req);
     if (result.status === 'error') {
+      // The cause was logged once by the readiness service; each probe's 503 line stays at info.
+      if (req.res) noteOnRequestLog(req.res, { level: 'info' });
       throw new AppException(
         ErrorCode.ServiceUnavailable,
         `Not ready: failing check(s): ${result.failing.join(', ')}.`,

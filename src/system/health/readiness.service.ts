@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { access, statfs } from 'node:fs/promises';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
@@ -35,11 +35,33 @@ const DATABASE_TIMEOUT_MS = 3000;
  */
 @Injectable()
 export class ReadinessService {
+  private readonly logger = new Logger('Readiness');
+  /** The message of each check that is down, as last logged: a cause is logged once, not per probe. */
+  private readonly reported = new Map<string, string>();
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AppConfig,
     private readonly dependencies: DependencyHealth,
   ) {}
+
+  /**
+   * A check that goes down is logged once with its cause (warn); a change of cause is logged
+   * again; its recovery once (info). Probes every few seconds then leave only their request lines.
+   */
+  private reportChanges(checks: Record<string, CheckResult>): void {
+    for (const [name, result] of Object.entries(checks)) {
+      const previous = this.reported.get(name);
+      if (result.status === 'down') {
+        const cause = result.message ?? 'down';
+        if (previous !== cause) this.logger.warn(`not ready: ${name} check failing: ${cause}`);
+        this.reported.set(name, cause);
+      } else if (previous !== undefined) {
+        this.logger.log(`${name} check passes again`);
+        this.reported.delete(name);
+      }
+    }
+  }
 
   async check(): Promise<Readiness> {
     const checks: Record<string, CheckResult> = {};
@@ -59,6 +81,7 @@ export class ReadinessService {
     if (storage) checks.storage = storage;
     const names = Object.keys(checks);
     const failing = names.filter((n) => checks[n].status === 'down');
+    this.reportChanges(checks);
     const degraded = names.filter((n) => checks[n].status === 'degraded');
     return {
       status: failing.length > 0 ? 'error' : degraded.length > 0 ? 'degraded' : 'ok',
