@@ -116,21 +116,34 @@ async function benchBastion(
       });
     }
 
-    const loginResult = await load(SETTINGS, {
-      url: `${api}/auth/login`,
-      method: 'POST',
-      perClient: (i) => jsonBody(users[i % users.length]),
-    });
-    const meResult = await load(SETTINGS, {
-      url: `${api}/me`,
-      method: 'GET',
-      perClient: (i) => bearerHeader(tokens[i % tokens.length]),
-    });
-    const portfoliosResult = await load(SETTINGS, {
-      url: `${api}/portfolios`,
-      method: 'GET',
-      perClient: (i) => bearerHeader(tokens[i % tokens.length]),
-    });
+    const cpu = (): number | undefined => server.cpuMs();
+    const loginResult = await load(
+      SETTINGS,
+      {
+        url: `${api}/auth/login`,
+        method: 'POST',
+        perClient: (i) => jsonBody(users[i % users.length]),
+      },
+      cpu,
+    );
+    const meResult = await load(
+      SETTINGS,
+      {
+        url: `${api}/me`,
+        method: 'GET',
+        perClient: (i) => bearerHeader(tokens[i % tokens.length]),
+      },
+      cpu,
+    );
+    const portfoliosResult = await load(
+      SETTINGS,
+      {
+        url: `${api}/portfolios`,
+        method: 'GET',
+        perClient: (i) => bearerHeader(tokens[i % tokens.length]),
+      },
+      cpu,
+    );
     return { login: loginResult, me: meResult, portfolios: portfoliosResult, idleRssMb, loadedRssMb: server.rssMb() };
   } finally {
     await server.stop();
@@ -210,21 +223,34 @@ async function benchBaseline(dbUrl: string, users: BenchUser[], track: (s: Serve
     });
     if (me.email !== users[0].email) throw new Error(`baseline /me answered for ${me.email}`);
 
-    const loginResult = await load(SETTINGS, {
-      url: `${server.url}/login`,
-      method: 'POST',
-      perClient: (i) => jsonBody(users[i % users.length]),
-    });
-    const meResult = await load(SETTINGS, {
-      url: `${server.url}/me`,
-      method: 'GET',
-      perClient: (i) => bearerHeader(tokens[i % tokens.length]),
-    });
-    const portfoliosResult = await load(SETTINGS, {
-      url: `${server.url}/portfolios`,
-      method: 'GET',
-      perClient: (i) => bearerHeader(tokens[i % tokens.length]),
-    });
+    const cpu = (): number | undefined => server.cpuMs();
+    const loginResult = await load(
+      SETTINGS,
+      {
+        url: `${server.url}/login`,
+        method: 'POST',
+        perClient: (i) => jsonBody(users[i % users.length]),
+      },
+      cpu,
+    );
+    const meResult = await load(
+      SETTINGS,
+      {
+        url: `${server.url}/me`,
+        method: 'GET',
+        perClient: (i) => bearerHeader(tokens[i % tokens.length]),
+      },
+      cpu,
+    );
+    const portfoliosResult = await load(
+      SETTINGS,
+      {
+        url: `${server.url}/portfolios`,
+        method: 'GET',
+        perClient: (i) => bearerHeader(tokens[i % tokens.length]),
+      },
+      cpu,
+    );
     return { login: loginResult, me: meResult, portfolios: portfoliosResult };
   } finally {
     await server.stop();
@@ -247,8 +273,10 @@ function printTable(
     'ratio (baseline/Bastion rps)',
     'Bastion/baseline',
     'target',
+    'server CPU µs/req Bastion',
+    'baseline',
   ];
-  const widths = [16, 12, 15, 13, 16, 29, 17, 16];
+  const widths = [16, 12, 15, 13, 16, 29, 17, 16, 26, 9];
   const line = (cells: string[]): string =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' ');
   console.log(line(head));
@@ -265,6 +293,8 @@ function printTable(
         TARGETS[row.label] === undefined
           ? ''
           : `>= ${TARGETS[row.label].toFixed(1)}x ${row.bastion.rps >= TARGETS[row.label] * row.baseline.rps ? 'met' : 'NOT met'}`,
+        row.bastion.cpuUsPerRequest?.toFixed(0) ?? 'n/a',
+        row.baseline.cpuUsPerRequest?.toFixed(0) ?? 'n/a',
       ]),
     );
   }

@@ -18,6 +18,11 @@ export interface LoadResult {
   /** Non-2xx answers plus connection errors and timeouts: should be 0. */
   failed: number;
   statusCodes: Record<string, number>;
+  /**
+   * CPU time (user + system) the server process used per request over the measured run, in µs,
+   * when `cpuMs` was given: unlike rps it hardly moves with other load on the machine.
+   */
+  cpuUsPerRequest?: number;
 }
 
 /**
@@ -31,20 +36,29 @@ export async function load(
     method: 'GET' | 'POST';
     perClient: (index: number) => { headers: Record<string, string>; body?: string };
   },
+  /** The server's CPU time so far in ms (`ServerProcess.cpuMs`), read around the measured run. */
+  cpuMs?: () => number | undefined,
 ): Promise<LoadResult> {
-  let next = 0;
-  const result = await autocannon({
-    url: request.url,
-    method: request.method,
-    connections: settings.connections,
-    duration: settings.duration,
-    timeout: 30,
-    ...(settings.warmup > 0 ? { warmup: { duration: settings.warmup } } : {}),
-    setupClient: (client) => {
-      const { headers, body } = request.perClient(next++);
-      client.setHeadersAndBody(headers, body);
-    },
-  });
+  const run = async (duration: number): Promise<autocannon.Result> => {
+    let next = 0;
+    return await autocannon({
+      url: request.url,
+      method: request.method,
+      connections: settings.connections,
+      duration,
+      timeout: 30,
+      setupClient: (client) => {
+        const { headers, body } = request.perClient(next++);
+        client.setHeadersAndBody(headers, body);
+      },
+    });
+  };
+  // The warm-up is a run of its own, so the CPU read after it covers the measured run only.
+  if (settings.warmup > 0) await run(settings.warmup);
+  const cpuBefore = cpuMs?.();
+  const result = await run(settings.duration);
+  const cpuAfter = cpuMs?.();
+  const requests = result['2xx'] + result.non2xx;
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, v.count]));
   return {
     rps: result['2xx'] / result.duration,
@@ -53,5 +67,8 @@ export async function load(
     ok: result['2xx'],
     failed: result.non2xx + result.errors,
     statusCodes,
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && requests > 0
+      ? { cpuUsPerRequest: ((cpuAfter - cpuBefore) * 1000) / requests }
+      : {}),
   };
 }

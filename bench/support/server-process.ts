@@ -7,6 +7,8 @@ export interface ServerProcess {
   readonly url: string;
   /** Resident set size of the process now, in MB (Linux /proc); undefined once it exited or elsewhere. */
   rssMb(): number | undefined;
+  /** CPU time (user + system) the process has used so far, in ms (Linux /proc); undefined once it exited or elsewhere. */
+  cpuMs(): number | undefined;
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Safe to call twice. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -79,7 +81,18 @@ export async function startServer(options: {
       return undefined;
     }
   };
-  const handle: ServerProcess = { name: options.name, url, stop, rssMb };
+  const cpuMs = (): number | undefined => {
+    if (child.pid === undefined || child.exitCode !== null) return undefined;
+    try {
+      // Fields 14 and 15 of /proc/<pid>/stat (utime, stime) in clock ticks, 100 a second on Linux;
+      // the command name (field 2) may hold spaces, so count from its closing parenthesis.
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return undefined;
+    }
+  };
+  const handle: ServerProcess = { name: options.name, url, stop, rssMb, cpuMs };
   options.onSpawn?.(handle);
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   for (;;) {

@@ -97,8 +97,9 @@ export class AuthService {
   }
 
   async login(email: string, password: string): Promise<LoginResult> {
-    const user = await this.users.findByEmail(email);
-    const credential = user ? await this.credentials.find(user.id) : null;
+    const candidate = await this.credentials.signInCandidate(email);
+    const user = candidate?.user ?? null;
+    const credential = candidate?.credential ?? null;
     if (!user || !credential) {
       await this.credentials.hasher.verifyDummy(password);
       await this.recordFailure(user, normalizeEmail(email), user ? 'no_password' : 'unknown_email');
@@ -109,9 +110,11 @@ export class AuthService {
 
     return this.dataSource
       .transaction(async (manager) => {
-        // Re-read under a row lock: concurrent attempts must each count.
-        const cred = await this.lockCredential(manager, user.id);
-        const current = await manager.getRepository(User).findOneByOrFail({ id: user.id });
+        // Re-read under a row lock: concurrent attempts must each count. The user and its MFA
+        // state come with it, as they are now (one statement).
+        const locked = await this.credentials.lockForSignIn(manager, user.id);
+        if (!locked) throw new Error(`credential of ${user.id} vanished during sign-in`);
+        const { credential: cred, user: current } = locked;
 
         // The lock is on the credential and ends by itself at lockedUntil: no status to restore.
         if (isLocked(cred, now)) return this.failInTransaction(manager, current, 'locked');
@@ -122,7 +125,7 @@ export class AuthService {
         }
 
         await this.credentials.rehashIfNeeded(cred, password, manager);
-        if (await this.mfa.isEnabled(user.id, manager)) {
+        if (locked.mfaEnabled) {
           const challenge = await this.mfa.createChallenge(user.id, manager);
           await this.audit.record(manager, {
             action: 'auth.mfa_challenged',
@@ -138,7 +141,7 @@ export class AuthService {
           };
           return { ok: true as const, result };
         }
-        const result: LoginResult = await this.completeLogin(manager, user.id, now);
+        const result: LoginResult = await this.completeLogin(manager, cred, now);
         return { ok: true as const, result };
       })
       .then((outcome) => {
@@ -202,7 +205,7 @@ export class AuthService {
       }
 
       await this.mfa.closeChallenge(challenge.id, manager);
-      const tokens = await this.completeLogin(manager, user.id, now, {
+      const tokens = await this.completeLogin(manager, cred, now, {
         mfa: check.method,
         challengeId: challenge.id,
         ...(check.recoveryCodesRemaining !== undefined ? { remaining: check.recoveryCodesRemaining } : {}),
@@ -310,12 +313,12 @@ export class AuthService {
   /** A successful sign-in: clears the failure count, opens the session, records it. */
   private async completeLogin(
     manager: EntityManager,
-    userId: string,
+    cred: Credential,
     now: Date,
     mfa?: { mfa: MfaMethod; challengeId: string; remaining?: number },
   ): Promise<TokenPair> {
-    await this.credentials.clearLockout(manager, userId);
-    await manager.getRepository(User).update({ id: userId }, { lastLoginAt: now });
+    const userId = cred.userId;
+    await this.credentials.recordSignIn(manager, cred, now);
     const { session, tokens } = await this.sessions.create(userId, manager);
     const ctx = RequestContexts.current();
     afterCommit(manager, () =>

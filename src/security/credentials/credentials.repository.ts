@@ -1,9 +1,68 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { User, type UserStatus } from '../../users/users/user.entity';
 import { Credential } from './credential.entity';
 import type { LockoutState } from './lockout';
 import { PasswordHistory } from './password-history.entity';
+
+/** A user row with its credential's columns (`c_`), as the sign-in statements read them. */
+interface RawSignInRow {
+  id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  status: UserStatus;
+  status_reason: string | null;
+  roles: string[];
+  last_login_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  c_user_id: string | null;
+  c_password_hash: string;
+  c_password_changed_at: Date;
+  c_failed_attempts: number;
+  c_lock_level: number;
+  c_locked_until: Date | null;
+}
+
+/** What sign-in reads of a user: the user and its credential (null: no password set). */
+export interface SignInRecord {
+  user: User;
+  credential: Credential | null;
+}
+
+const SIGN_IN_COLUMNS = `u.id, u.email, u.first_name, u.last_name, u.status, u.status_reason, u.roles, u.last_login_at,
+       u.created_at, u.updated_at, c.user_id AS c_user_id, c.password_hash AS c_password_hash,
+       c.password_changed_at AS c_password_changed_at, c.failed_attempts AS c_failed_attempts,
+       c.lock_level AS c_lock_level, c.locked_until AS c_locked_until`;
+
+function mapSignIn(manager: EntityManager, r: RawSignInRow): SignInRecord {
+  const user = manager.getRepository(User).create({
+    id: r.id,
+    email: r.email,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    status: r.status,
+    statusReason: r.status_reason,
+    roles: r.roles,
+    lastLoginAt: r.last_login_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  });
+  const credential =
+    r.c_user_id === null
+      ? null
+      : manager.getRepository(Credential).create({
+          userId: r.c_user_id,
+          passwordHash: r.c_password_hash,
+          passwordChangedAt: r.c_password_changed_at,
+          failedAttempts: r.c_failed_attempts,
+          lockLevel: r.c_lock_level,
+          lockedUntil: r.c_locked_until,
+        });
+  return { user, credential };
+}
 
 /**
  * Every statement on `credentials` and `password_history`: sign-in (lock the row for update,
@@ -21,6 +80,42 @@ export class CredentialsRepository {
 
   find(userId: string, manager?: EntityManager): Promise<Credential | null> {
     return this.m(manager).getRepository(Credential).findOneBy({ userId });
+  }
+
+  /**
+   * The user with this (normalised) email and its credential, in one statement: what sign-in
+   * reads before it verifies the password. Raw SQL on purpose: sign-in is the busiest write path
+   * and TypeORM's builder cost more CPU than the statement itself (bench:auth, issue 15).
+   */
+  async signInCandidate(email: string): Promise<SignInRecord | null> {
+    const manager = this.dataSource.manager;
+    const [row] = await manager.query<RawSignInRow[]>(
+      `SELECT ${SIGN_IN_COLUMNS} FROM users u LEFT JOIN credentials c ON c.user_id = u.id WHERE u.email = $1`,
+      [email],
+    );
+    return row ? mapSignIn(manager, row) : null;
+  }
+
+  /**
+   * The credential locked for the rest of the transaction, with its user as it is now and whether
+   * MFA is active: the three reads of a sign-in's transaction in one statement (only the
+   * credential row is locked, as before).
+   */
+  async lockForSignIn(
+    manager: EntityManager,
+    userId: string,
+  ): Promise<(SignInRecord & { credential: Credential; mfaEnabled: boolean }) | null> {
+    const [row] = await manager.query<(RawSignInRow & { mfa_enabled: boolean })[]>(
+      `SELECT ${SIGN_IN_COLUMNS},
+              EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = u.id AND t.activated_at IS NOT NULL) AS mfa_enabled
+         FROM credentials c JOIN users u ON u.id = c.user_id
+        WHERE c.user_id = $1
+          FOR UPDATE OF c`,
+      [userId],
+    );
+    if (!row) return null;
+    const { user, credential } = mapSignIn(manager, row);
+    return credential ? { user, credential, mfaEnabled: row.mfa_enabled } : null;
   }
 
   /** The credential, locked for the rest of the transaction: concurrent attempts must each count. */
@@ -51,6 +146,20 @@ export class CredentialsRepository {
         { userId },
         { failedAttempts: next.failedAttempts, lockLevel: next.lockLevel, lockedUntil: next.lockedUntil },
       );
+  }
+
+  /**
+   * Marks a completed sign-in: the user's `last_login_at`, and the credential's failure count,
+   * escalation and lock cleared when there is anything to clear (`cleared`), in one statement.
+   */
+  async recordSignIn(manager: EntityManager, userId: string, now: Date, clearLockout: boolean): Promise<void> {
+    await manager.query(
+      clearLockout
+        ? `WITH cleared AS (UPDATE credentials SET failed_attempts = 0, lock_level = 0, locked_until = NULL WHERE user_id = $1)
+           UPDATE users SET last_login_at = $2, updated_at = now() WHERE id = $1`
+        : 'UPDATE users SET last_login_at = $2, updated_at = now() WHERE id = $1',
+      [userId, now],
+    );
   }
 
   /** Clears the failure count, the escalation and any lock (a success, an unlock, a reactivation). */

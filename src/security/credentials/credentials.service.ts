@@ -15,7 +15,8 @@ import {
   reusedPasswordViolation,
 } from '../passwords/password-policy';
 import type { Credential } from './credential.entity';
-import { CredentialsRepository } from './credentials.repository';
+import { normalizeEmail } from '../../common/text/email';
+import { CredentialsRepository, type SignInRecord } from './credentials.repository';
 import { FailedSignInsService } from './failed-sign-ins.service';
 
 /**
@@ -125,6 +126,25 @@ export class CredentialsService implements OnModuleInit {
   /** The credential locked for the rest of `manager`'s transaction (sign-in, MFA step, re-confirmation). */
   lockForUpdate(manager: EntityManager, userId: string): Promise<Credential | null> {
     return this.repository.lockForUpdate(manager, userId);
+  }
+
+  /** The user with this email and its credential, in one read (sign-in, before the password check). */
+  signInCandidate(email: string): Promise<SignInRecord | null> {
+    return this.repository.signInCandidate(normalizeEmail(email));
+  }
+
+  /** Sign-in's transaction: the credential locked, its user now, and whether MFA is active. */
+  lockForSignIn(
+    manager: EntityManager,
+    userId: string,
+  ): Promise<(SignInRecord & { credential: Credential; mfaEnabled: boolean }) | null> {
+    return this.repository.lockForSignIn(manager, userId);
+  }
+
+  /** A completed sign-in: `last_login_at`, and the lockout cleared if `cred` shows any. */
+  recordSignIn(manager: EntityManager, cred: Credential, now: Date): Promise<void> {
+    const clear = cred.failedAttempts !== 0 || cred.lockLevel !== 0 || cred.lockedUntil !== null;
+    return this.repository.recordSignIn(manager, cred.userId, now, clear);
   }
 
   /** Clears failures, escalation and lock: a success, an admin unlock, a reactivation. */
