@@ -13,7 +13,12 @@
  * created its admin); and
  * what passport adds to a bearer-token check (bench/support/passport-cost.ts).
  *
+ * Beside rps, each row shows the server process's CPU time (user + system, from /proc) per request
+ * over the measured run: rps moves with whatever else the 2 cores are doing, CPU per request much
+ * less, so it is the figure to compare between runs.
+ *
  *   npm run bench:auth
+ *   BENCH_DB=embedded npm run bench:auth     # adds the rows of an embedded-engine instance
  *   DATABASE_URL=postgres://... BENCH_CONNECTIONS=20 BENCH_DURATION=10 BENCH_WARMUP=2 BENCH_USERS=20 npm run bench:auth
  *
  * DATABASE_URL names the server (a database `bastion_bench_auth_<pid>` is created on it and dropped
@@ -32,6 +37,8 @@ import { measurePassportCost, type PassportCost } from './support/passport-cost'
 import { freePort, type ServerProcess, startServer } from './support/server-process';
 
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** BENCH_DB=embedded adds the same three rows for an instance on the embedded engine. */
+const EMBEDDED = process.env.BENCH_DB === 'embedded';
 
 const SETTINGS: LoadSettings = {
   connections: intFromEnv('BENCH_CONNECTIONS', 20),
@@ -83,7 +90,7 @@ const bearerHeader = (token: string): { headers: Record<string, string> } => ({
 // The two servers
 
 async function benchBastion(
-  dbUrl: string,
+  dbUrl: string | undefined,
   dataDir: string,
   users: BenchUser[],
   track: (s: ServerProcess) => void,
@@ -263,6 +270,7 @@ async function benchBaseline(dbUrl: string, users: BenchUser[], track: (s: Serve
 function printTable(
   rows: { label: string; bastion: LoadResult; baseline: LoadResult }[],
   context: { argon2Ms: number; cpus: number },
+  explain = true,
 ): void {
   const head = [
     '',
@@ -310,6 +318,7 @@ function printTable(
       }
     }
   }
+  if (!explain) return;
   const ceiling = (context.cpus * 1000) / context.argon2Ms;
   console.log(
     `login is bounded by argon2id (m=${ARGON2.memoryCost} KiB, t=${ARGON2.timeCost}, p=${ARGON2.parallelism}): ` +
@@ -359,6 +368,13 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const bastion = await benchBastion(dbUrl, dataDir, users, db.track);
     const baseline = await benchBaseline(dbUrl, users, db.track);
+    // BENCH_DB=embedded: the same rows for an instance on the embedded engine (its own data directory).
+    const embeddedDir = EMBEDDED ? mkdtempSync(join(tmpdir(), 'bastion-bench-auth-embedded-')) : undefined;
+    const embedded = embeddedDir
+      ? await benchBastion(undefined, embeddedDir, users, db.track).finally(() =>
+          rmSync(embeddedDir, { recursive: true, force: true }),
+        )
+      : undefined;
     const loadAfter = loadavg();
 
     console.log(
@@ -378,6 +394,20 @@ async function main(): Promise<void> {
       ],
       { argon2Ms, cpus },
     );
+    if (embedded) {
+      console.log(
+        '\nthe same on the embedded engine (PGlite in a worker thread, one connection), beside the same baseline:',
+      );
+      printTable(
+        [
+          { label: 'login', bastion: embedded.login, baseline: baseline.login },
+          { label: 'GET /me', bastion: embedded.me, baseline: baseline.me },
+          { label: 'GET /portfolios', bastion: embedded.portfolios, baseline: baseline.portfolios },
+        ],
+        { argon2Ms, cpus },
+        false,
+      );
+    }
     printPassport(passport, bastion.me.rps);
     /** A database of its own: this run's holds key material wrapped by the first instance's MASTER_KEY. */
     const idleClusterRss = async (): Promise<{ label: string; rssMb?: number; skipped?: string }> => {
