@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -10,6 +10,17 @@ export const ROOT = join(__dirname, '..', '..');
 export const ADMIN = { email: 'root@example.com', password: 'Correct-Horse-Battery-9' };
 /** Rate limits high enough never to refuse: their checks still run, so their cost is measured. */
 export const UNLIMITED = String(1_000_000_000);
+
+/**
+ * Node's flags from `npm run start:prod` (`node <flags> dist/src/main.js`), so benchmarks run the
+ * server exactly as production starts it.
+ */
+const START_FLAGS: string[] = (() => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const match = /^node ((?:--\S+ )*)dist\/src\/main\.js$/.exec(pkg.scripts['start:prod']);
+  if (!match) throw new Error(`package.json start:prod is not "node [flags] dist/src/main.js": ${pkg.scripts['start:prod']}`);
+  return match[1].trim().split(' ').filter(Boolean);
+})();
 
 /**
  * Starts the built app (`dist/src/main.js`) in cluster mode on `dbUrl`, as production runs it:
@@ -33,7 +44,7 @@ export async function startBastion(options: {
   return startServer({
     name: 'Bastion',
     cwd: ROOT,
-    args: [...(options.nodeArgs ?? []), 'dist/src/main.js'],
+    args: [...START_FLAGS, ...(options.nodeArgs ?? []), 'dist/src/main.js'],
     port,
     readyPath: '/health/ready',
     timeoutMs: options.timeoutMs,
