@@ -5,6 +5,7 @@ import { GroupMember } from './groups/group-member.entity';
 import { UserActivity } from './activity/user-activity.entity';
 import { User } from './users/user.entity';
 import { ActivityService } from './activity/activity.service';
+import { GroupsRepository } from './groups/groups.repository';
 import { GroupsService } from './groups/groups.service';
 import { UsersService } from './users/users.service';
 
@@ -14,7 +15,7 @@ import { UsersService } from './users/users.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([User, Group, GroupMember, UserActivity])],
-  providers: [UsersService, GroupsService, ActivityService],
+  providers: [UsersService, GroupsService, GroupsRepository, ActivityService],
   exports: [UsersService, GroupsService, ActivityService],
 })
 export class UsersModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { GROUP_PERMISSIONS_OF_U } from '../../users/groups/groups.service';
+import { GROUP_PERMISSIONS_OF_U } from '../../users/groups/groups.repository';
 import { ApiKey, type RateTier } from './api-key.entity';
 
 /** A key as `authenticate` needs it, with its owner's live state. */

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { type DataSource, type EntityManager, IsNull } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { GROUP_PERMISSIONS_OF_U } from '../../users/groups/groups.service';
+import { GROUP_PERMISSIONS_OF_U } from '../../users/groups/groups.repository';
 import { Session } from './session.entity';
 
 /** The session's user as /me shows it, read by the guard's one query so /me needs no second one. */
