@@ -4,6 +4,7 @@ import { Group } from './groups/group.entity';
 import { GroupMember } from './groups/group-member.entity';
 import { UserActivity } from './activity/user-activity.entity';
 import { User } from './users/user.entity';
+import { ActivityRepository } from './activity/activity.repository';
 import { ActivityService } from './activity/activity.service';
 import { GroupsRepository } from './groups/groups.repository';
 import { GroupsService } from './groups/groups.service';
@@ -15,7 +16,7 @@ import { UsersService } from './users/users.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([User, Group, GroupMember, UserActivity])],
-  providers: [UsersService, GroupsService, GroupsRepository, ActivityService],
+  providers: [UsersService, GroupsService, GroupsRepository, ActivityService, ActivityRepository],
   exports: [UsersService, GroupsService, ActivityService],
 })
 export class UsersModule {}
