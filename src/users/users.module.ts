@@ -8,6 +8,7 @@ import { ActivityRepository } from './activity/activity.repository';
 import { ActivityService } from './activity/activity.service';
 import { GroupsRepository } from './groups/groups.repository';
 import { GroupsService } from './groups/groups.service';
+import { UsersRepository } from './users/users.repository';
 import { UsersService } from './users/users.service';
 
 /**
@@ -16,7 +17,7 @@ import { UsersService } from './users/users.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([User, Group, GroupMember, UserActivity])],
-  providers: [UsersService, GroupsService, GroupsRepository, ActivityService, ActivityRepository],
+  providers: [UsersService, UsersRepository, GroupsService, GroupsRepository, ActivityService, ActivityRepository],
   exports: [UsersService, GroupsService, ActivityService],
 })
 export class UsersModule {}
