@@ -38,6 +38,7 @@ import { PasswordHistory } from './credentials/password-history.entity';
 import { AccountService } from './me/account.service';
 import { MeController } from './me/me.controller';
 import { MfaController } from './mfa/mfa.controller';
+import { MfaRepository } from './mfa/mfa.repository';
 import { MfaService } from './mfa/mfa.service';
 import { RolesController } from './rbac/roles.controller';
 import { Session } from './sessions/session.entity';
@@ -101,6 +102,7 @@ import { UsersController } from './users-admin/users.controller';
     MasterKeyService,
     KeyRotationCron,
     MfaService,
+    MfaRepository,
     PrincipalsService,
     AppPassport,
     JwtStrategy,
