@@ -35,6 +35,7 @@ import { KeysRepository } from './keys/keys.repository';
 import { KeysService } from './keys/keys.service';
 import { MasterKeyService } from './keys/master-key.service';
 import { PasswordHistory } from './credentials/password-history.entity';
+import { AccountRepository } from './me/account.repository';
 import { AccountService } from './me/account.service';
 import { MeController } from './me/me.controller';
 import { MfaController } from './mfa/mfa.controller';
@@ -84,6 +85,7 @@ import { UsersController } from './users-admin/users.controller';
     SessionsService,
     AuthService,
     AccountService,
+    AccountRepository,
     UserAdminService,
     GroupAdminService,
     BootstrapAdminService,
