@@ -35,4 +35,23 @@ export class ActivityRepository {
     if (after) qb.andWhere('(a.occurred_at, a.id) < (:k, :id)', { k: after.k, id: after.id });
     return qb.orderBy('a.occurred_at', 'DESC').addOrderBy('a.id', 'DESC').limit(filter.limit).getMany();
   }
+
+  /**
+   * Whether the user signed in before (other than in `exceptSessionId`), and whether one of those
+   * sign-ins came from this IP and user agent.
+   */
+  async loginHistory(
+    userId: string,
+    device: { ip: string | null; userAgent: string | null },
+    exceptSessionId: string,
+  ): Promise<{ known: boolean; any: boolean }> {
+    const rows = await this.dataSource.query<{ known: boolean; any: boolean }[]>(
+      `WITH earlier AS (SELECT ip, user_agent FROM user_activities
+                           WHERE user_id = $1 AND type = 'login' AND details->>'sessionId' IS DISTINCT FROM $4)
+         SELECT EXISTS (SELECT 1 FROM earlier WHERE ip IS NOT DISTINCT FROM $2 AND user_agent IS NOT DISTINCT FROM $3) AS known,
+                EXISTS (SELECT 1 FROM earlier) AS any`,
+      [userId, device.ip, device.userAgent, exceptSessionId],
+    );
+    return { known: rows[0]?.known ?? false, any: rows[0]?.any ?? false };
+  }
 }

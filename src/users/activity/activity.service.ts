@@ -43,4 +43,17 @@ export class ActivityService {
       (a) => a,
     );
   }
+
+  /**
+   * A sign-in from an IP and user agent pair the user has not signed in from before; false for
+   * the very first sign-in (there is nothing to compare with). `sessionId` is the new sign-in's.
+   */
+  async isNewDevice(
+    userId: string,
+    device: { ip: string | null; userAgent: string | null },
+    sessionId: string,
+  ): Promise<boolean> {
+    const history = await this.repo.loginHistory(userId, device, sessionId);
+    return history.any && !history.known;
+  }
 }
