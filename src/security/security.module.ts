@@ -14,6 +14,7 @@ import { IpRulesService } from './ip-rules/ip-rules.service';
 import { RateLimitService } from './rate-limit/rate-limit.service';
 import { SecurityEvent } from './threats/security-event.entity';
 import { SecurityEventsController } from './threats/security-events.controller';
+import { SecurityEventsRepository } from './threats/security-events.repository';
 import { SecurityEventsService } from './threats/security-events.service';
 import { ThreatDetectionService } from './threats/threat-detection.service';
 import { ThreatWindows } from './threats/threat-windows';
@@ -94,6 +95,7 @@ import { UsersController } from './users-admin/users.controller';
     IpRulesService,
     RateLimitService,
     SecurityEventsService,
+    SecurityEventsRepository,
     ThreatDetectionService,
     ThreatWindows,
     KeysRepository,
