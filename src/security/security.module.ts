@@ -10,6 +10,7 @@ import { AuditModule } from './audit/audit.module';
 import { IpFilterMiddleware } from './ip-rules/ip-filter.middleware';
 import { IpRule } from './ip-rules/ip-rule.entity';
 import { IpRulesController } from './ip-rules/ip-rules.controller';
+import { IpRulesRepository } from './ip-rules/ip-rules.repository';
 import { IpRulesService } from './ip-rules/ip-rules.service';
 import { RateLimitService } from './rate-limit/rate-limit.service';
 import { SecurityEvent } from './threats/security-event.entity';
@@ -93,6 +94,7 @@ import { UsersController } from './users-admin/users.controller';
     ApiKeysRepository,
     ApiKeysService,
     IpRulesService,
+    IpRulesRepository,
     RateLimitService,
     SecurityEventsService,
     SecurityEventsRepository,
