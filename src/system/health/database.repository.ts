@@ -11,4 +11,13 @@ export class DatabaseRepository {
   async ping(): Promise<void> {
     await this.dataSource.query('SELECT 1');
   }
+
+  /** The server's engine and version, e.g. `{ full: 'PostgreSQL 17.2 on …', short: '17.2' }`. */
+  async serverVersion(): Promise<{ full: string; short: string }> {
+    const [row] = await this.dataSource.query<{ full: string; short: string }[]>(
+      'SELECT version() AS full, current_setting($1) AS short',
+      ['server_version'],
+    );
+    return row;
+  }
 }
