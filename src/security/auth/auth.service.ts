@@ -9,7 +9,7 @@ import { InjectConfig } from '../../common/config/config.module';
 import { RequestContexts } from '../../common/http/request-context';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
-import { User, type UserStatus } from '../../users/users/user.entity';
+import type { User, UserStatus } from '../../users/users/user.entity';
 import { ActivityService } from '../../users/activity/activity.service';
 import { normalizeEmail, UsersService } from '../../users/users/users.service';
 import type { RevokedKey } from '../api-keys/api-keys.repository';
@@ -111,7 +111,7 @@ export class AuthService {
       .transaction(async (manager) => {
         // Re-read under a row lock: concurrent attempts must each count.
         const cred = await this.lockCredential(manager, user.id);
-        const current = await manager.getRepository(User).findOneByOrFail({ id: user.id });
+        const current = await this.users.findExisting(user.id, manager);
 
         // The lock is on the credential and ends by itself at lockedUntil: no status to restore.
         if (isLocked(cred, now)) return this.failInTransaction(manager, current, 'locked');
@@ -161,7 +161,7 @@ export class AuthService {
       const challenge = await this.mfa.lockChallenge(mfaToken, manager);
       if (!challenge) return { kind: 'invalid_token' as const };
       const now = new Date();
-      const user = await manager.getRepository(User).findOneByOrFail({ id: challenge.userId });
+      const user = await this.users.findExisting(challenge.userId, manager);
       const state = challengeState(challenge, now);
       if (state !== 'live') {
         await this.failInTransaction(manager, user, 'mfa_token_invalid', { challengeId: challenge.id, state });
@@ -315,7 +315,7 @@ export class AuthService {
     mfa?: { mfa: MfaMethod; challengeId: string; remaining?: number },
   ): Promise<TokenPair> {
     await this.credentials.clearLockout(manager, userId);
-    await manager.getRepository(User).update({ id: userId }, { lastLoginAt: now });
+    await this.users.recordLogin(userId, now, manager);
     const { session, tokens } = await this.sessions.create(userId, manager);
     const ctx = RequestContexts.current();
     afterCommit(manager, () =>

@@ -56,6 +56,15 @@ export class UsersRepository {
       : this.m(manager).getRepository(User).findOneBy({ id });
   }
 
+  /** The user, which the caller knows exists (a row that references it): a missing one throws. */
+  findExisting(id: string, manager?: EntityManager): Promise<User> {
+    return this.m(manager).getRepository(User).findOneByOrFail({ id });
+  }
+
+  async setLastLogin(id: string, at: Date, manager?: EntityManager): Promise<void> {
+    await this.m(manager).getRepository(User).update({ id }, { lastLoginAt: at });
+  }
+
   findByEmail(email: string, manager?: EntityManager): Promise<User | null> {
     return this.m(manager).getRepository(User).findOneBy({ email });
   }

@@ -88,6 +88,19 @@ export class UsersService {
     return user;
   }
 
+  /**
+   * The user a row of the caller references (a credential, a login challenge): a missing one is a
+   * fault, not a 404, and throws.
+   */
+  findExisting(id: string, manager?: EntityManager): Promise<User> {
+    return this.repo.findExisting(id, manager);
+  }
+
+  /** Stamps a successful sign-in. */
+  recordLogin(id: string, at: Date, manager?: EntityManager): Promise<void> {
+    return this.repo.setLastLogin(id, at, manager);
+  }
+
   findByEmail(email: string, manager?: EntityManager): Promise<User | null> {
     return this.repo.findByEmail(normalizeEmail(email), manager);
   }
