@@ -3,16 +3,10 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
 import { redactSecrets } from '../audit/audit-chain';
 import type { SecurityEvent, SecurityEventType, Severity } from './security-event.entity';
-import { SecurityEventsRepository } from './security-events.repository';
+import { type SecurityEventListFilter, SecurityEventsRepository } from './security-events.repository';
 import { SECURITY_EVENT_RECORDED } from './threat.events';
 
-export interface SecurityEventFilter {
-  type?: SecurityEventType;
-  severity?: Severity;
-  ip?: string;
-  userId?: string;
-  from?: string;
-  to?: string;
+export interface SecurityEventFilter extends Omit<SecurityEventListFilter, 'limit' | 'after'> {
   limit?: number;
   cursor?: string;
 }
@@ -46,16 +40,8 @@ export class SecurityEventsService {
 
   async list(filter: SecurityEventFilter): Promise<Page<SecurityEvent>> {
     const limit = filter.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.repo.listEvents({
-      type: filter.type,
-      severity: filter.severity,
-      ip: filter.ip,
-      userId: filter.userId,
-      from: filter.from,
-      to: filter.to,
-      limit: limit + 1,
-      after: decodeCursor(filter.cursor, 'time'),
-    });
+    const { cursor, ...filters } = filter;
+    const rows = await this.repo.listEvents({ ...filters, limit: limit + 1, after: decodeCursor(cursor, 'time') });
     return toPage(
       rows,
       limit,
