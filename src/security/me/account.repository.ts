@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { GROUPS_OF_U } from '../../users/groups/groups.repository';
 import type { UserStatus } from '../../users/users/user.entity';
+import { MFA_ENABLED_OF_U } from '../mfa/mfa.repository';
 
 /** The caller's account as /me shows it when the guard's snapshot is not at hand. */
 export interface AccountRow {
@@ -67,9 +69,8 @@ export class AccountRepository {
   async findAccount(userId: string): Promise<AccountRow | null> {
     const [row] = await this.dataSource.query<RawAccount[]>(
       `SELECT u.*, c.password_changed_at, CASE WHEN c.locked_until > now() THEN c.locked_until END AS locked_until,
-              EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = u.id AND t.activated_at IS NOT NULL) AS mfa_enabled,
-              COALESCE((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
-                          FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = u.id), '[]') AS groups
+              ${MFA_ENABLED_OF_U} AS mfa_enabled,
+              ${GROUPS_OF_U} AS groups
          FROM users u LEFT JOIN credentials c ON c.user_id = u.id
         WHERE u.id = $1`,
       [userId],

@@ -5,6 +5,12 @@ import { MfaChallenge } from './mfa-challenge.entity';
 import { RecoveryCode } from './recovery-code.entity';
 import { TotpFactor } from './totp-factor.entity';
 
+/**
+ * SQL for whether TOTP is active for `u`, the users row in the surrounding query (a boolean): one
+ * definition for the guard's snapshot, API-key authentication and /me.
+ */
+export const MFA_ENABLED_OF_U = `EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = u.id AND t.activated_at IS NOT NULL)`;
+
 /** A TOTP secret not yet under key management (`v1:…`), as read for its migration. */
 interface RawLegacySecret {
   user_id: string;

@@ -12,6 +12,13 @@ import { GroupMember } from './group-member.entity';
 export const GROUP_PERMISSIONS_OF_U = `COALESCE((SELECT array_agg(DISTINCT p) FROM group_members gm JOIN groups g ON g.id = gm.group_id,
                         unnest(g.permissions) AS p WHERE gm.user_id = u.id), '{}')`;
 
+/**
+ * SQL for the groups a user belongs to, as a JSON array of `{id, name}` by name (empty when none),
+ * for `u` the users row in the surrounding query.
+ */
+export const GROUPS_OF_U = `COALESCE((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
+                          FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = u.id), '[]')`;
+
 export interface GroupWithCount extends Group {
   memberCount: number;
 }
