@@ -32,6 +32,26 @@ const direction = [
   },
 }));
 
+/**
+ * The data-access rule of CONTRIBUTING.md: repositories own SQL, services hold none. Outside a
+ * `*.repository.ts` (and the database plumbing in common/database, and the hand-written
+ * migrations), no code sends a statement or reaches an entity repository: it calls a named
+ * repository method.
+ */
+const noSqlOutsideRepositories = {
+  files: ['src/**/*.ts'],
+  ignores: ['src/**/*.repository.ts', 'src/common/database/**'],
+  rules: {
+    'no-restricted-syntax': [
+      'error',
+      ...['query', 'createQueryBuilder', 'getRepository'].map((method) => ({
+        selector: `CallExpression[callee.property.name='${method}']`,
+        message: `No SQL outside a repository: move this ${method}() into the aggregate's *.repository.ts as a named method (CONTRIBUTING.md, "Data access: the rule").`,
+      })),
+    ],
+  },
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'jest.config.js', 'eslint.config.mjs'] },
   eslint.configs.recommended,
@@ -61,5 +81,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  noSqlOutsideRepositories,
   ...direction,
 );

@@ -14,7 +14,7 @@ import { MasterKeyService } from '../security/keys/master-key.service';
 import { loadEnvFile } from '../common/config/load-env-file';
 import { dataSourceOptions } from '../common/database/data-source-options';
 import { startDatabaseRuntime } from '../common/database/database-runtime';
-import { runMigrations } from '../common/database/run-migrations';
+import { appliedMigrationNames, runMigrations } from '../common/database/run-migrations';
 import { ENTITIES } from '../entities';
 
 const USAGE = `Bastion command line
@@ -62,9 +62,7 @@ const commands: Record<string, Command> = {
     }),
   'migrate:status': () =>
     withDataSource(async (ds) => {
-      const applied = new Set(
-        (await ds.query<{ name: string }[]>('SELECT name FROM migrations').catch(() => [])).map((r) => r.name),
-      );
+      const applied = await appliedMigrationNames(ds);
       for (const m of ds.migrations) console.log(`${applied.has(m.name!) ? '[x]' : '[ ]'} ${m.name}`);
     }),
   'create-admin': createAdmin,

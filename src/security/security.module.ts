@@ -10,10 +10,12 @@ import { AuditModule } from './audit/audit.module';
 import { IpFilterMiddleware } from './ip-rules/ip-filter.middleware';
 import { IpRule } from './ip-rules/ip-rule.entity';
 import { IpRulesController } from './ip-rules/ip-rules.controller';
+import { IpRulesRepository } from './ip-rules/ip-rules.repository';
 import { IpRulesService } from './ip-rules/ip-rules.service';
 import { RateLimitService } from './rate-limit/rate-limit.service';
 import { SecurityEvent } from './threats/security-event.entity';
 import { SecurityEventsController } from './threats/security-events.controller';
+import { SecurityEventsRepository } from './threats/security-events.repository';
 import { SecurityEventsService } from './threats/security-events.service';
 import { ThreatDetectionService } from './threats/threat-detection.service';
 import { ThreatWindows } from './threats/threat-windows';
@@ -35,9 +37,11 @@ import { KeysRepository } from './keys/keys.repository';
 import { KeysService } from './keys/keys.service';
 import { MasterKeyService } from './keys/master-key.service';
 import { PasswordHistory } from './credentials/password-history.entity';
+import { AccountRepository } from './me/account.repository';
 import { AccountService } from './me/account.service';
 import { MeController } from './me/me.controller';
 import { MfaController } from './mfa/mfa.controller';
+import { MfaRepository } from './mfa/mfa.repository';
 import { MfaService } from './mfa/mfa.service';
 import { RolesController } from './rbac/roles.controller';
 import { Session } from './sessions/session.entity';
@@ -83,14 +87,17 @@ import { UsersController } from './users-admin/users.controller';
     SessionsService,
     AuthService,
     AccountService,
+    AccountRepository,
     UserAdminService,
     GroupAdminService,
     BootstrapAdminService,
     ApiKeysRepository,
     ApiKeysService,
     IpRulesService,
+    IpRulesRepository,
     RateLimitService,
     SecurityEventsService,
+    SecurityEventsRepository,
     ThreatDetectionService,
     ThreatWindows,
     KeysRepository,
@@ -101,6 +108,7 @@ import { UsersController } from './users-admin/users.controller';
     MasterKeyService,
     KeyRotationCron,
     MfaService,
+    MfaRepository,
     PrincipalsService,
     AppPassport,
     JwtStrategy,

@@ -8,6 +8,7 @@ import { Portfolio } from './entities/portfolio.entity';
 import { Position } from './entities/position.entity';
 import { Price } from './entities/price.entity';
 import { Trade } from './entities/trade.entity';
+import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { PortfoliosV2Controller } from './portfolios/portfolios-v2.controller';
 import { PortfoliosController } from './portfolios/portfolios.controller';
@@ -48,6 +49,7 @@ import { TradingEventsPublisher } from './trading-events.publisher';
     PricesRepository,
     PortfoliosRepository,
     IdempotencyService,
+    IdempotencyRepository,
     TradingEventsPublisher,
   ],
   exports: [PortfoliosService, PositionsService],

@@ -4,8 +4,11 @@ import { Group } from './groups/group.entity';
 import { GroupMember } from './groups/group-member.entity';
 import { UserActivity } from './activity/user-activity.entity';
 import { User } from './users/user.entity';
+import { ActivityRepository } from './activity/activity.repository';
 import { ActivityService } from './activity/activity.service';
+import { GroupsRepository } from './groups/groups.repository';
 import { GroupsService } from './groups/groups.service';
+import { UsersRepository } from './users/users.repository';
 import { UsersService } from './users/users.service';
 
 /**
@@ -14,7 +17,7 @@ import { UsersService } from './users/users.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([User, Group, GroupMember, UserActivity])],
-  providers: [UsersService, GroupsService, ActivityService],
+  providers: [UsersService, UsersRepository, GroupsService, GroupsRepository, ActivityService, ActivityRepository],
   exports: [UsersService, GroupsService, ActivityService],
 })
 export class UsersModule {}

@@ -23,3 +23,9 @@ export async function runMigrations(dataSource: DataSource, opts: { lock: boolea
     await runner.release();
   }
 }
+
+/** Names of the migrations already applied; none when the migrations table does not exist yet. */
+export async function appliedMigrationNames(dataSource: DataSource): Promise<Set<string>> {
+  const rows = await dataSource.query<{ name: string }[]>('SELECT name FROM migrations').catch(() => []);
+  return new Set(rows.map((r) => r.name));
+}

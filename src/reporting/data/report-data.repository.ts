@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import type { RawTrade as RawTradesRow } from '../../trading/trades/trades.repository';
 import type { Side } from '../../trading/valuation/average-cost';
 
 /**
@@ -26,18 +27,8 @@ export interface TradeRow {
   externalId: string | null;
 }
 
-interface RawTrade {
-  id: string;
-  portfolio_id: string;
-  seq: string;
-  symbol: string;
-  side: Side;
-  quantity: string;
-  price: string;
-  fees: string;
-  executed_at: Date;
-  external_id: string | null;
-}
+/** The trades row as trading declares it, less the two columns reports do not read. */
+type RawTrade = Omit<RawTradesRow, 'created_by' | 'created_at'>;
 
 const mapTrade = (r: RawTrade): TradeRow => ({
   id: r.id,

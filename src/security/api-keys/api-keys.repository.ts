@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { GROUP_PERMISSIONS_OF_U } from '../../users/groups/groups.service';
+import { GROUP_PERMISSIONS_OF_U } from '../../users/groups/groups.repository';
+import { MFA_ENABLED_OF_U } from '../mfa/mfa.repository';
 import { ApiKey, type RateTier } from './api-key.entity';
 
 /** A key as `authenticate` needs it, with its owner's live state. */
@@ -93,7 +94,7 @@ export class ApiKeysRepository {
               (k.revoked_at IS NOT NULL) AS revoked,
               u.email, u.status, u.roles,
               ${GROUP_PERMISSIONS_OF_U} AS group_permissions,
-              EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = u.id AND t.activated_at IS NOT NULL) AS mfa_enabled
+              ${MFA_ENABLED_OF_U} AS mfa_enabled
          FROM api_keys k JOIN users u ON u.id = k.user_id
         WHERE ${where}`,
       params,

@@ -9,7 +9,7 @@ import { InjectConfig } from '../../common/config/config.module';
 import { RequestContexts } from '../../common/http/request-context';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
-import { User, type UserStatus } from '../../users/users/user.entity';
+import type { User, UserStatus } from '../../users/users/user.entity';
 import { ActivityService } from '../../users/activity/activity.service';
 import { normalizeEmail, UsersService } from '../../users/users/users.service';
 import type { RevokedKey } from '../api-keys/api-keys.repository';
@@ -164,7 +164,7 @@ export class AuthService {
       const challenge = await this.mfa.lockChallenge(mfaToken, manager);
       if (!challenge) return { kind: 'invalid_token' as const };
       const now = new Date();
-      const user = await manager.getRepository(User).findOneByOrFail({ id: challenge.userId });
+      const user = await this.users.findExisting(challenge.userId, manager);
       const state = challengeState(challenge, now);
       if (state !== 'live') {
         await this.failInTransaction(manager, user, 'mfa_token_invalid', { challengeId: challenge.id, state });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { User, type UserStatus } from '../../users/users/user.entity';
+import { MFA_ENABLED_OF_U } from '../mfa/mfa.repository';
 import { Credential } from './credential.entity';
 import type { LockoutState } from './lockout';
 import { PasswordHistory } from './password-history.entity';
@@ -107,7 +108,7 @@ export class CredentialsRepository {
   ): Promise<(SignInRecord & { credential: Credential; mfaEnabled: boolean }) | null> {
     const [row] = await manager.query<(RawSignInRow & { mfa_enabled: boolean })[]>(
       `SELECT ${SIGN_IN_COLUMNS},
-              EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = u.id AND t.activated_at IS NOT NULL) AS mfa_enabled
+              ${MFA_ENABLED_OF_U} AS mfa_enabled
          FROM credentials c JOIN users u ON u.id = c.user_id
         WHERE c.user_id = $1
           FOR UPDATE OF c`,

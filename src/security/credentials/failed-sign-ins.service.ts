@@ -6,7 +6,8 @@ import { afterCommit } from '../../common/database/after-commit';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { RequestContexts } from '../../common/http/request-context';
-import { User } from '../../users/users/user.entity';
+import type { User } from '../../users/users/user.entity';
+import { UsersService } from '../../users/users/users.service';
 import { ActivityService } from '../../users/activity/activity.service';
 import { AuditService } from '../audit/audit.service';
 import { type LoginFailedSignal, ThreatSignals } from '../threats/threat.events';
@@ -40,6 +41,7 @@ export class FailedSignInsService {
     private readonly audit: AuditService,
     private readonly events: EventEmitter2,
     private readonly credentials: CredentialsRepository,
+    private readonly users: UsersService,
   ) {}
 
   /**
@@ -125,7 +127,7 @@ export class FailedSignInsService {
     extra: Record<string, unknown> = {},
   ): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const user = await manager.getRepository(User).findOneBy({ id: userId });
+      const user = await this.users.findById(userId, manager);
       if (!user) return;
       const cred = await this.credentials.lockForUpdate(manager, userId);
       if (cred) await this.countFailure(manager, userId, cred, new Date());

@@ -10,7 +10,8 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../../common/pagination/pagination';
 import { AuditService } from '../audit/audit.service';
 import { CidrSet, normalizeCidr } from '../../common/net/cidr';
-import { IpRule, type IpRuleAction, type IpRuleSource } from './ip-rule.entity';
+import type { IpRule, IpRuleAction, IpRuleSource } from './ip-rule.entity';
+import { IpRulesRepository } from './ip-rules.repository';
 import { allowListLockoutAt, type AllowRuleWindow } from './self-lockout';
 
 const lockoutWhen = (at: Date): string =>
@@ -45,23 +46,19 @@ export class IpRulesService implements OnApplicationBootstrap {
     @InjectConfig() private readonly config: AppConfig,
     private readonly audit: AuditService,
     private readonly events: EventEmitter2,
+    private readonly repo: IpRulesRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      await manager.getRepository(IpRule).delete({ source: 'config' });
       const seed = [
         ...this.config.ipRules.allow.map((cidr) => ({ action: 'allow' as const, cidr })),
         ...this.config.ipRules.deny.map((cidr) => ({ action: 'deny' as const, cidr })),
       ];
-      for (const rule of seed) {
-        await manager.getRepository(IpRule).insert({
-          action: rule.action,
-          cidr: normalizeCidr(rule.cidr)!.cidr,
-          source: 'config',
-          description: 'from configuration',
-        });
-      }
+      await this.repo.replaceConfigRules(
+        manager,
+        seed.map((rule) => ({ action: rule.action, cidr: normalizeCidr(rule.cidr)!.cidr })),
+      );
     });
     this.compiled = undefined;
   }
@@ -82,17 +79,13 @@ export class IpRulesService implements OnApplicationBootstrap {
     cursor?: string;
   }): Promise<Page<IpRule>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const qb = this.dataSource.getRepository(IpRule).createQueryBuilder('r');
-    if (query.action) qb.andWhere('r.action = :action', { action: query.action });
-    if (query.source) qb.andWhere('r.source = :source', { source: query.source });
-    if (!query.includeExpired) qb.andWhere('(r.expires_at IS NULL OR r.expires_at > now())');
-    const after = decodeCursor(query.cursor, 'time');
-    if (after) qb.andWhere('(r.created_at, r.id) < (:k, :id)', { k: after.k, id: after.id });
-    const rows = await qb
-      .orderBy('r.created_at', 'DESC')
-      .addOrderBy('r.id', 'DESC')
-      .limit(limit + 1)
-      .getMany();
+    const rows = await this.repo.listRules({
+      action: query.action,
+      source: query.source,
+      includeExpired: query.includeExpired,
+      limit: limit + 1,
+      after: decodeCursor(query.cursor, 'time'),
+    });
     return toPage(
       rows,
       limit,
@@ -124,17 +117,14 @@ export class IpRulesService implements OnApplicationBootstrap {
       await this.assertNotSelfLockout(input.action, parsed.cidr, input.expiresAt ?? null, input.callerIp);
     }
     const run = async (m: EntityManager): Promise<IpRule> => {
-      const repo = m.getRepository(IpRule);
-      const rule = await repo.save(
-        repo.create({
-          action: input.action,
-          cidr: parsed.cidr,
-          description: input.description ?? '',
-          source: input.source ?? 'manual',
-          expiresAt: input.expiresAt ?? null,
-          createdBy: input.createdBy ?? null,
-        }),
-      );
+      const rule = await this.repo.insert(m, {
+        action: input.action,
+        cidr: parsed.cidr,
+        description: input.description ?? '',
+        source: input.source ?? 'manual',
+        expiresAt: input.expiresAt ?? null,
+        createdBy: input.createdBy ?? null,
+      });
       await this.audit.record(m, {
         action: 'ip_rule.created',
         targetType: 'ip_rule',
@@ -161,7 +151,7 @@ export class IpRulesService implements OnApplicationBootstrap {
 
   async remove(id: string, callerIp?: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const rule = await manager.getRepository(IpRule).findOneBy({ id });
+      const rule = await this.repo.findById(manager, id);
       if (!rule) throw AppException.notFound('IP rule');
       if (callerIp !== undefined && rule.action === 'allow') {
         const others = (await this.activeAllowRules(manager)).filter((r) => r.id !== id);
@@ -173,7 +163,7 @@ export class IpRulesService implements OnApplicationBootstrap {
           );
         }
       }
-      await manager.getRepository(IpRule).delete({ id });
+      await this.repo.delete(manager, id);
       await this.audit.record(manager, {
         action: 'ip_rule.deleted',
         targetType: 'ip_rule',
@@ -210,13 +200,8 @@ export class IpRulesService implements OnApplicationBootstrap {
     }
   }
 
-  private async activeAllowRules(manager?: EntityManager): Promise<(AllowRuleWindow & { id: string })[]> {
-    const rows = await (manager ?? this.dataSource.manager).query<
-      { id: string; cidr: string; expires_at: Date | null }[]
-    >(
-      `SELECT id, cidr, expires_at FROM ip_rules WHERE action = 'allow' AND (expires_at IS NULL OR expires_at > now())`,
-    );
-    return rows.map((r) => ({ id: r.id, cidr: r.cidr, expiresAt: r.expires_at }));
+  private activeAllowRules(manager?: EntityManager): Promise<(AllowRuleWindow & { id: string })[]> {
+    return this.repo.activeAllowRules(manager);
   }
 
   /** Whether an active allow rule covers the address (threat detection never blocks those). */
@@ -235,9 +220,7 @@ export class IpRulesService implements OnApplicationBootstrap {
     const c = this.compiled;
     if (c && now - c.loadedAt < CACHE_TTL_MS && now < c.nextExpiry) return c;
     const generation = this.generation;
-    const rows = await this.dataSource.query<{ action: IpRuleAction; cidr: string; expires_at: Date | null }[]>(
-      'SELECT action, cidr, expires_at FROM ip_rules WHERE expires_at IS NULL OR expires_at > now()',
-    );
+    const rows = await this.repo.activeRules();
     const compiled: Compiled = { allow: new CidrSet(), deny: new CidrSet(), loadedAt: now, nextExpiry: Infinity };
     for (const row of rows) {
       try {
@@ -245,7 +228,7 @@ export class IpRulesService implements OnApplicationBootstrap {
       } catch {
         this.logger.warn(`ignoring malformed IP rule ${row.cidr}`);
       }
-      if (row.expires_at) compiled.nextExpiry = Math.min(compiled.nextExpiry, row.expires_at.getTime());
+      if (row.expiresAt) compiled.nextExpiry = Math.min(compiled.nextExpiry, row.expiresAt.getTime());
     }
     if (generation === this.generation) this.compiled = compiled;
     return compiled;

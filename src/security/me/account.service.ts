@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import type { Page } from '../../common/pagination/pagination';
 import type { UserActivity } from '../../users/activity/user-activity.entity';
-import { User } from '../../users/users/user.entity';
+import type { User } from '../../users/users/user.entity';
 import { ActivityService } from '../../users/activity/activity.service';
 import type { RevokedKey } from '../api-keys/api-keys.repository';
 import { ApiKeysService } from '../api-keys/api-keys.service';
@@ -14,6 +14,7 @@ import { CredentialsService } from '../credentials/credentials.service';
 import type { Session } from '../sessions/session.entity';
 import { SessionsService } from '../sessions/sessions.service';
 import { mapUser, type MeDto } from '../users-admin/dto/user.dto';
+import { AccountRepository } from './account.repository';
 import { UserAdminService } from '../users-admin/user-admin.service';
 
 /** The caller's own account: profile, effective permissions, sessions and activity. */
@@ -21,6 +22,7 @@ import { UserAdminService } from '../users-admin/user-admin.service';
 export class AccountService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly accounts: AccountRepository,
     private readonly credentials: CredentialsService,
     private readonly sessions: SessionsService,
     private readonly activity: ActivityService,
@@ -56,41 +58,14 @@ export class AccountService {
         mfaEnrolmentRequired: principal.mfaEnrolmentRequired ?? false,
       };
     }
-    const [row] = await this.dataSource.query<
-      (Record<string, unknown> & {
-        groups: { id: string; name: string }[];
-        password_changed_at: Date | null;
-        locked_until: Date | null;
-        mfa_enabled: boolean;
-      })[]
-    >(
-      `SELECT u.*, c.password_changed_at, CASE WHEN c.locked_until > now() THEN c.locked_until END AS locked_until,
-              EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = u.id AND t.activated_at IS NOT NULL) AS mfa_enabled,
-              COALESCE((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
-                          FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = u.id), '[]') AS groups
-         FROM users u LEFT JOIN credentials c ON c.user_id = u.id
-        WHERE u.id = $1`,
-      [principal.userId],
-    );
+    const row = await this.accounts.findAccount(principal.userId);
     if (!row) throw AppException.notFound('user');
-    const user = this.dataSource.getRepository(User).create({
-      id: row.id as string,
-      email: row.email as string,
-      firstName: row.first_name as string,
-      lastName: row.last_name as string,
-      status: row.status as User['status'],
-      statusReason: row.status_reason as string | null,
-      roles: row.roles as string[],
-      lastLoginAt: row.last_login_at as Date | null,
-      createdAt: row.created_at as Date,
-      updatedAt: row.updated_at as Date,
-    });
     return {
-      ...mapUser(Object.assign(user, { lockedUntil: row.locked_until })),
+      ...mapUser(row),
       groups: row.groups,
       permissions: [...principal.permissions].sort(),
-      passwordExpired: row.password_changed_at ? this.credentials.passwordExpired(row.password_changed_at) : false,
-      mfaEnabled: row.mfa_enabled,
+      passwordExpired: row.passwordChangedAt ? this.credentials.passwordExpired(row.passwordChangedAt) : false,
+      mfaEnabled: row.mfaEnabled,
       mfaEnrolmentRequired: principal.mfaEnrolmentRequired ?? false,
     };
   }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import QRCode from 'qrcode';
-import { type DataSource, type EntityManager, IsNull, LessThan } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { type AppConfig, ConfigError } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { AppException } from '../../common/errors/app.exception';
@@ -15,13 +15,13 @@ import { CredentialsService } from '../credentials/credentials.service';
 import { FailedSignInsService } from '../credentials/failed-sign-ins.service';
 import { EncryptionService, INTERNAL_KEYS } from '../crypto/encryption.service';
 import { ROLES } from '../rbac/roles';
-import { MfaChallenge } from './mfa-challenge.entity';
+import type { MfaChallenge } from './mfa-challenge.entity';
 import { MFA_CHALLENGE_TTL_SECONDS, newMfaToken, parseMfaToken } from './mfa-challenge';
 import { mfaEnrolmentRequired, unknownRoles } from './mfa-policy';
-import { RecoveryCode } from './recovery-code.entity';
 import { generateRecoveryCodes, hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes';
 import { normalizeTotpCode, newTotpSecret, totpUri, verifyTotp } from './totp';
-import { TotpFactor } from './totp-factor.entity';
+import { MfaRepository } from './mfa.repository';
+import type { TotpFactor } from './totp-factor.entity';
 
 /** The issuer authenticator apps show next to the account. */
 export const TOTP_ISSUER = 'Bastion';
@@ -74,6 +74,7 @@ export class MfaService implements OnModuleInit, OnApplicationBootstrap {
     private readonly activity: ActivityService,
     private readonly audit: AuditService,
     private readonly failures: FailedSignInsService,
+    private readonly repo: MfaRepository,
   ) {}
 
   onModuleInit(): void {
@@ -91,22 +92,13 @@ export class MfaService implements OnModuleInit, OnApplicationBootstrap {
    * from MASTER_KEY) to it, once, in one transaction.
    */
   async onApplicationBootstrap(): Promise<void> {
-    this.encryption.registerUsage(INTERNAL_KEYS.totp, async (manager) => {
-      const rows = await manager.query<{ v: string | null; n: string }[]>(
-        `SELECT CASE WHEN secret_enc LIKE 'bastion:v%' THEN split_part(secret_enc, ':', 2) ELSE 'legacy' END AS v,
-                count(*) AS n
-           FROM mfa_totp GROUP BY 1`,
-      );
-      return Object.fromEntries(rows.map((r) => [String(r.v).replace(/^v/, ''), Number(r.n)]));
-    });
+    this.encryption.registerUsage(INTERNAL_KEYS.totp, (manager) => this.repo.countSecretsByKeyVersion(manager));
     await this.encryption.whenReady();
     const migrated = await this.dataSource.transaction(async (manager) => {
-      const legacy = await manager.query<{ user_id: string; secret_enc: string }[]>(
-        `SELECT user_id, secret_enc FROM mfa_totp WHERE secret_enc NOT LIKE 'bastion:%' FOR UPDATE`,
-      );
+      const legacy = await this.repo.lockLegacySecrets(manager);
       for (const row of legacy) {
-        const secretEnc = this.encryption.rewrap(TOTP_PURPOSE, row.secret_enc, row.user_id);
-        await manager.query('UPDATE mfa_totp SET secret_enc = $2 WHERE user_id = $1', [row.user_id, secretEnc]);
+        const secretEnc = this.encryption.rewrap(TOTP_PURPOSE, row.secretEnc, row.userId);
+        await this.repo.replaceSecret(manager, row.userId, secretEnc);
       }
       if (legacy.length > 0) {
         await this.audit.record(manager, {
@@ -121,29 +113,19 @@ export class MfaService implements OnModuleInit, OnApplicationBootstrap {
     if (migrated > 0) this.logger.log(`moved ${migrated} TOTP secret(s) to the key ${INTERNAL_KEYS.totp}`);
   }
 
-  private m(manager?: EntityManager): EntityManager {
-    return manager ?? this.dataSource.manager;
-  }
-
   /** Whether one of these roles must use MFA (MFA_REQUIRED_ROLES). */
   requiredFor(roles: readonly string[]): boolean {
     return mfaEnrolmentRequired(roles, this.config.mfa.requiredRoles, false);
   }
 
-  async isEnabled(userId: string, manager?: EntityManager): Promise<boolean> {
-    const rows = await this.m(manager).query<unknown[]>(
-      'SELECT 1 FROM mfa_totp WHERE user_id = $1 AND activated_at IS NOT NULL',
-      [userId],
-    );
-    return rows.length > 0;
+  isEnabled(userId: string, manager?: EntityManager): Promise<boolean> {
+    return this.repo.isEnabled(userId, manager);
   }
 
   async status(principal: Principal): Promise<MfaStatus> {
-    const factor = await this.dataSource.getRepository(TotpFactor).findOneBy({ userId: principal.userId });
+    const factor = await this.repo.findFactor(principal.userId);
     const enabled = factor?.activatedAt != null;
-    const remaining = enabled
-      ? await this.dataSource.getRepository(RecoveryCode).countBy({ userId: principal.userId, usedAt: IsNull() })
-      : 0;
+    const remaining = enabled ? await this.repo.countUnusedRecoveryCodes(principal.userId) : 0;
     return {
       enabled,
       enrolledAt: factor?.activatedAt ?? null,
@@ -163,11 +145,9 @@ export class MfaService implements OnModuleInit, OnApplicationBootstrap {
       if (existing?.activatedAt) throw alreadyEnabled();
       const secretEnc = this.encryption.encrypt(TOTP_PURPOSE, secret, principal.userId);
       if (existing) {
-        await manager
-          .getRepository(TotpFactor)
-          .update({ userId: principal.userId }, { secretEnc, createdAt: new Date(), lastUsedStep: null });
+        await this.repo.restartEnrolment(manager, principal.userId, secretEnc);
       } else {
-        await manager.getRepository(TotpFactor).insert({ userId: principal.userId, secretEnc });
+        await this.repo.insertFactor(manager, principal.userId, secretEnc);
       }
       await this.audit.record(manager, {
         action: 'mfa.totp_enrolment_started',
@@ -205,7 +185,7 @@ export class MfaService implements OnModuleInit, OnApplicationBootstrap {
         });
         return { ok: false as const };
       }
-      await manager.getRepository(TotpFactor).update({ userId }, { activatedAt: new Date(), lastUsedStep: check.step });
+      await this.repo.activateFactor(manager, userId, check.step);
       const codes = await this.replaceRecoveryCodes(userId, manager);
       await this.activity.record({ userId, type: 'mfa_enabled', details: { method: 'totp' } }, manager);
       await this.audit.record(manager, {
@@ -234,8 +214,7 @@ export class MfaService implements OnModuleInit, OnApplicationBootstrap {
     const outcome = await this.dataSource.transaction(async (manager) => {
       const check = await this.checkCode(userId, code, manager);
       if (!check.ok) return check;
-      await manager.getRepository(RecoveryCode).delete({ userId });
-      await manager.getRepository(TotpFactor).delete({ userId });
+      await this.repo.deleteFactor(manager, userId);
       await this.activity.record(
         { userId, type: 'mfa_disabled', details: { method: 'totp', with: check.method } },
         manager,
@@ -283,23 +262,21 @@ export class MfaService implements OnModuleInit, OnApplicationBootstrap {
       const secretEnc = this.encryption.needsRewrap(factor.secretEnc, TOTP_PURPOSE)
         ? this.encryption.rewrap(TOTP_PURPOSE, factor.secretEnc, userId)
         : factor.secretEnc;
-      await manager.getRepository(TotpFactor).update({ userId }, { lastUsedStep: check.step, secretEnc });
+      await this.repo.recordTotpUse(manager, userId, check.step, secretEnc);
       return { ok: true, method: 'totp' };
     }
 
     const normalized = normalizeRecoveryCode(code);
     if (normalized === null) return { ok: false, failure: 'malformed' };
     const codeHash = hashRecoveryCode(userId, normalized);
-    const repo = manager.getRepository(RecoveryCode);
-    const spent = await repo.update({ userId, codeHash, usedAt: IsNull() }, { usedAt: new Date() });
-    if (spent.affected !== 1) {
-      const known = await repo.existsBy({ userId, codeHash });
+    if (!(await this.repo.spendRecoveryCode(manager, userId, codeHash))) {
+      const known = await this.repo.recoveryCodeExists(manager, userId, codeHash);
       return { ok: false, failure: known ? 'replayed' : 'mismatch' };
     }
     return {
       ok: true,
       method: 'recovery_code',
-      recoveryCodesRemaining: await repo.countBy({ userId, usedAt: IsNull() }),
+      recoveryCodesRemaining: await this.repo.countUnusedRecoveryCodes(userId, manager),
     };
   }
 
@@ -308,11 +285,10 @@ export class MfaService implements OnModuleInit, OnApplicationBootstrap {
     userId: string,
     manager: EntityManager,
   ): Promise<{ id: string; token: string; expiresIn: number }> {
-    const repo = manager.getRepository(MfaChallenge);
     const now = Date.now();
-    await repo.delete({ userId, expiresAt: LessThan(new Date(now - CHALLENGE_RETENTION_MS)) });
+    await this.repo.deleteChallengesExpiredBefore(manager, userId, new Date(now - CHALLENGE_RETENTION_MS));
     const { token, hash } = newMfaToken();
-    const challenge = repo.create({
+    const challenge = await this.repo.insertChallenge(manager, {
       userId,
       tokenHash: hash,
       expiresAt: new Date(now + MFA_CHALLENGE_TTL_SECONDS * 1000),
@@ -320,7 +296,6 @@ export class MfaService implements OnModuleInit, OnApplicationBootstrap {
       usedAt: null,
       ip: RequestContexts.current()?.ip ?? null,
     });
-    await repo.save(challenge);
     return { id: challenge.id, token, expiresIn: MFA_CHALLENGE_TTL_SECONDS };
   }
 
@@ -328,33 +303,21 @@ export class MfaService implements OnModuleInit, OnApplicationBootstrap {
   async lockChallenge(token: string, manager: EntityManager): Promise<MfaChallenge | null> {
     const hash = parseMfaToken(token);
     if (!hash) return null;
-    return manager
-      .getRepository(MfaChallenge)
-      .createQueryBuilder('c')
-      .setLock('pessimistic_write')
-      .where('c.token_hash = :hash', { hash })
-      .getOne();
+    return this.repo.lockChallenge(manager, hash);
   }
 
   /** Records a wrong code; `burn` ends the challenge (last attempt, or the account just locked). */
   async recordAttempt(challengeId: string, attempts: number, burn: boolean, manager: EntityManager): Promise<void> {
-    await manager
-      .getRepository(MfaChallenge)
-      .update({ id: challengeId }, { attempts, ...(burn ? { usedAt: new Date() } : {}) });
+    await this.repo.recordAttempt(manager, challengeId, attempts, burn);
   }
 
   /** Ends a challenge: it succeeded, or can no longer succeed. */
   async closeChallenge(challengeId: string, manager: EntityManager): Promise<void> {
-    await manager.getRepository(MfaChallenge).update({ id: challengeId, usedAt: IsNull() }, { usedAt: new Date() });
+    await this.repo.closeChallenge(manager, challengeId);
   }
 
   private lockFactor(userId: string, manager: EntityManager): Promise<TotpFactor | null> {
-    return manager
-      .getRepository(TotpFactor)
-      .createQueryBuilder('t')
-      .setLock('pessimistic_write')
-      .where('t.user_id = :userId', { userId })
-      .getOne();
+    return this.repo.lockFactor(manager, userId);
   }
 
   private secretOf(factor: TotpFactor): string {
@@ -369,10 +332,10 @@ export class MfaService implements OnModuleInit, OnApplicationBootstrap {
 
   private async replaceRecoveryCodes(userId: string, manager: EntityManager): Promise<string[]> {
     const codes = generateRecoveryCodes();
-    const repo = manager.getRepository(RecoveryCode);
-    await repo.delete({ userId });
-    await repo.insert(
-      codes.map((code) => ({ userId, codeHash: hashRecoveryCode(userId, normalizeRecoveryCode(code)!) })),
+    await this.repo.replaceRecoveryCodes(
+      manager,
+      userId,
+      codes.map((code) => hashRecoveryCode(userId, normalizeRecoveryCode(code)!)),
     );
     return codes;
   }

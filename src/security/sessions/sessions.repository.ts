@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { type DataSource, type EntityManager, IsNull } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { GROUP_PERMISSIONS_OF_U } from '../../users/groups/groups.service';
+import { GROUP_PERMISSIONS_OF_U, GROUPS_OF_U } from '../../users/groups/groups.repository';
+import { MFA_ENABLED_OF_U } from '../mfa/mfa.repository';
 import { Session } from './session.entity';
 
 /** The session's user as /me shows it, read by the guard's one query so /me needs no second one. */
@@ -65,10 +66,9 @@ const SNAPSHOT_SQL = `SELECT s.id, s.user_id, u.email, u.status, u.status_reason
               CASE WHEN c.locked_until > now() THEN c.locked_until END AS locked_until,
               (s.revoked_at IS NULL AND s.idle_expires_at > now() AND s.absolute_expires_at > now()) AS live,
               (s.revoked_at IS NOT NULL) AS revoked,
-              EXISTS (SELECT 1 FROM mfa_totp m WHERE m.user_id = u.id AND m.activated_at IS NOT NULL) AS mfa_enabled,
+              ${MFA_ENABLED_OF_U} AS mfa_enabled,
               ${GROUP_PERMISSIONS_OF_U} AS group_permissions,
-              COALESCE((SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name)
-                          FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = u.id), '[]') AS groups
+              ${GROUPS_OF_U} AS groups
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          LEFT JOIN credentials c ON c.user_id = u.id

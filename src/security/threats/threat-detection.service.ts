@@ -1,9 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
+import { ActivityService } from '../../users/activity/activity.service';
 import { IpRulesService } from '../ip-rules/ip-rules.service';
 import { CidrSet, normalizeCidr } from '../../common/net/cidr';
 import { SecurityEventsService } from './security-events.service';
@@ -30,7 +29,7 @@ export class ThreatDetectionService {
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly activity: ActivityService,
     private readonly securityEvents: SecurityEventsService,
     private readonly ipRules: IpRulesService,
     private readonly windows: ThreatWindows,
@@ -126,15 +125,9 @@ export class ThreatDetectionService {
   @OnEvent(ThreatSignals.loginSucceeded, { async: true, promisify: true, suppressErrors: true })
   async onLoginSucceeded(signal: LoginSucceededSignal): Promise<void> {
     await this.guard(async () => {
-      const rows = await this.dataSource.query<{ known: boolean; any: boolean }[]>(
-        `WITH earlier AS (SELECT ip, user_agent FROM user_activities
-                           WHERE user_id = $1 AND type = 'login' AND details->>'sessionId' IS DISTINCT FROM $4)
-         SELECT EXISTS (SELECT 1 FROM earlier WHERE ip IS NOT DISTINCT FROM $2 AND user_agent IS NOT DISTINCT FROM $3) AS known,
-                EXISTS (SELECT 1 FROM earlier) AS any`,
-        [signal.userId, signal.ip ?? null, signal.userAgent ?? null, signal.sessionId],
-      );
+      const device = { ip: signal.ip ?? null, userAgent: signal.userAgent ?? null };
       // The very first sign-in is not "new": there is nothing to compare with.
-      if (rows[0]?.any && !rows[0].known) {
+      if (await this.activity.isNewDevice(signal.userId, device, signal.sessionId)) {
         await this.securityEvents.record({
           type: 'new_device_login',
           severity: 'low',

@@ -1,11 +1,10 @@
 import { constants } from 'node:fs';
 import { access, statfs } from 'node:fs/promises';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { DependencyHealth } from '../../common/health/dependency-health.service';
+import { DatabaseRepository } from './database.repository';
 
 /** `up`; `degraded`: the process serves without it (Redis); `down`: not ready. */
 export type CheckStatus = 'up' | 'degraded' | 'down';
@@ -40,7 +39,7 @@ export class ReadinessService {
   private readonly reported = new Map<string, string>();
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: DatabaseRepository,
     @InjectConfig() private readonly config: AppConfig,
     private readonly dependencies: DependencyHealth,
   ) {}
@@ -97,7 +96,7 @@ export class ReadinessService {
       timer = setTimeout(() => resolve('timeout'), DATABASE_TIMEOUT_MS);
     });
     try {
-      const outcome = await Promise.race([this.dataSource.query('SELECT 1').then(() => 'up' as const), timeout]);
+      const outcome = await Promise.race([this.db.ping().then(() => 'up' as const), timeout]);
       return outcome === 'up' ? { status: 'up' } : { status: 'down', message: 'no answer within 3 s' };
     } catch {
       return { status: 'down', message: 'unreachable' };

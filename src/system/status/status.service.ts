@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request } from 'express';
-import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { readPackageVersion } from '../../common/version';
 import type { DatabaseStatusDto, StatusDto } from './dto/status.dto';
+import { DatabaseRepository } from '../health/database.repository';
 import { ReadinessService } from '../health/readiness.service';
 
 /** The permission that reveals versions, mode and figures (they help an attacker pick exploits). */
@@ -22,7 +21,7 @@ export class StatusService {
   private database?: DatabaseStatusDto;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: DatabaseRepository,
     @InjectConfig() private readonly config: AppConfig,
     private readonly readiness: ReadinessService,
   ) {}
@@ -44,10 +43,7 @@ export class StatusService {
   /** The server's version does not change while we are connected to it: asked once. */
   private async databaseStatus(): Promise<DatabaseStatusDto> {
     if (!this.database) {
-      const [row] = await this.dataSource.query<{ full: string; short: string }[]>(
-        'SELECT version() AS full, current_setting($1) AS short',
-        ['server_version'],
-      );
+      const row = await this.db.serverVersion();
       this.database = { engine: /PGlite/i.test(row.full) ? 'pglite' : 'postgresql', version: row.short.split(' ')[0] };
     }
     return this.database;

@@ -3,18 +3,11 @@ import type { EntityManager } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { IDEMPOTENCY_HEADER, IDEMPOTENCY_TTL_HOURS, type IdempotentRequest } from './idempotency';
+import { IdempotencyRepository } from './idempotency.repository';
 
 export interface Answer<T> {
   status: number;
   body: T;
-}
-
-interface StoredKey {
-  request_method: string;
-  request_path: string;
-  request_hash: string;
-  status_code: number | null;
-  response_body: unknown;
 }
 
 /**
@@ -29,6 +22,8 @@ interface StoredKey {
  */
 @Injectable()
 export class IdempotencyService {
+  constructor(private readonly repo: IdempotencyRepository) {}
+
   async run<T>(
     manager: EntityManager,
     request: IdempotentRequest | undefined,
@@ -38,66 +33,33 @@ export class IdempotencyService {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('IdempotencyService.run needs the EntityManager of an open transaction');
     }
-    if (!(await this.claim(manager, request))) {
+    if (!(await this.repo.claim(manager, request))) {
       // Taken: by an answer to replay, or by one that expired (deleted, then claimed afresh).
-      const expired = await manager.query<unknown[]>(
-        `DELETE FROM idempotency_keys
-          WHERE user_id = $1 AND key = $2 AND created_at < now() - make_interval(hours => $3)
-          RETURNING key`,
-        [request.userId, request.key, IDEMPOTENCY_TTL_HOURS],
-      );
-      if (expired.length === 0 || !(await this.claim(manager, request))) {
+      const expired = await this.repo.deleteIfExpired(manager, request.userId, request.key, IDEMPOTENCY_TTL_HOURS);
+      if (!expired || !(await this.repo.claim(manager, request))) {
         return { ...(await this.replay<T>(manager, request)), replayed: true };
       }
     }
 
     const answer = await work();
     // Stores the answer, and clears this user's expired keys on the way (one statement).
-    await manager.query(
-      `WITH expired AS (
-         DELETE FROM idempotency_keys
-          WHERE user_id = $1 AND key <> $2 AND created_at < now() - make_interval(hours => $5)
-       )
-       UPDATE idempotency_keys SET status_code = $3, response_body = $4::json WHERE user_id = $1 AND key = $2`,
-      [request.userId, request.key, answer.status, JSON.stringify(answer.body), IDEMPOTENCY_TTL_HOURS],
-    );
+    await this.repo.storeAnswer(manager, request.userId, request.key, answer, IDEMPOTENCY_TTL_HOURS);
     return { ...answer, replayed: false };
   }
 
-  /** Inserts the key row; false if the key is already taken (waits for a concurrent holder first). */
-  private async claim(manager: EntityManager, request: IdempotentRequest): Promise<boolean> {
-    const inserted = await manager.query<{ key: string }[]>(
-      `INSERT INTO idempotency_keys (user_id, key, request_method, request_path, request_hash)
-       VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (user_id, key) DO NOTHING
-       RETURNING key`,
-      [request.userId, request.key, request.method, request.path, request.hash],
-    );
-    return inserted.length > 0;
-  }
-
   private async replay<T>(manager: EntityManager, request: IdempotentRequest): Promise<Answer<T>> {
-    const [stored] = await manager.query<StoredKey[]>(
-      `SELECT request_method, request_path, request_hash, status_code, response_body
-         FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
-      [request.userId, request.key],
-    );
-    if (
-      !stored ||
-      stored.request_method !== request.method ||
-      stored.request_path !== request.path ||
-      stored.request_hash !== request.hash
-    ) {
+    const stored = await this.repo.find(manager, request.userId, request.key);
+    if (!stored || stored.method !== request.method || stored.path !== request.path || stored.hash !== request.hash) {
       throw new AppException(
         ErrorCode.IdempotencyKeyReused,
         `This ${IDEMPOTENCY_HEADER} was already used for a different request; use a new key for a new request.`,
         { errors: [{ field: IDEMPOTENCY_HEADER, message: 'already used with a different method, path or body' }] },
       );
     }
-    if (stored.status_code === null) {
+    if (stored.statusCode === null) {
       // Unreachable while the key row is written in the work's transaction; kept as a safe answer.
       throw new AppException(ErrorCode.Conflict, 'A request with this key is still being processed; retry later.');
     }
-    return { status: stored.status_code, body: stored.response_body as T };
+    return { status: stored.statusCode, body: stored.responseBody as T };
   }
 }

@@ -119,6 +119,7 @@ describe('the MFA_REQUIRED_ROLES setting', () => {
         null as never,
         null as never,
         null as never,
+        null as never,
       );
     expect(() => service(['admin', 'auditors']).onModuleInit()).toThrow(ConfigError);
     expect(() => service(['admin', 'auditors']).onModuleInit()).toThrow(

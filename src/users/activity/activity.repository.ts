@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { KeysetPosition } from '../../common/pagination/pagination';
+import { type ActivityType, UserActivity } from './user-activity.entity';
+
+/** Every statement on `user_activity`. */
+@Injectable()
+export class ActivityRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async insert(
+    row: {
+      userId: string;
+      type: ActivityType;
+      details: Record<string, unknown>;
+      ip: string | null;
+      userAgent: string | null;
+      apiKeyId: string | null;
+      occurredAt: Date;
+    },
+    manager?: EntityManager,
+  ): Promise<void> {
+    const repo = (manager ?? this.dataSource.manager).getRepository(UserActivity);
+    await repo.save(repo.create(row));
+  }
+
+  /** The user's activity, newest first on (occurred_at, id), `limit` rows after `after`. */
+  listActivity(userId: string, filter: { limit: number; after?: KeysetPosition }): Promise<UserActivity[]> {
+    const qb = this.dataSource
+      .getRepository(UserActivity)
+      .createQueryBuilder('a')
+      .where('a.user_id = :userId', { userId });
+    const { after } = filter;
+    if (after) qb.andWhere('(a.occurred_at, a.id) < (:k, :id)', { k: after.k, id: after.id });
+    return qb.orderBy('a.occurred_at', 'DESC').addOrderBy('a.id', 'DESC').limit(filter.limit).getMany();
+  }
+
+  /**
+   * Whether the user signed in before (other than in `exceptSessionId`), and whether one of those
+   * sign-ins came from this IP and user agent.
+   */
+  async loginHistory(
+    userId: string,
+    device: { ip: string | null; userAgent: string | null },
+    exceptSessionId: string,
+  ): Promise<{ known: boolean; any: boolean }> {
+    const rows = await this.dataSource.query<{ known: boolean; any: boolean }[]>(
+      `WITH earlier AS (SELECT ip, user_agent FROM user_activities
+                           WHERE user_id = $1 AND type = 'login' AND details->>'sessionId' IS DISTINCT FROM $4)
+         SELECT EXISTS (SELECT 1 FROM earlier WHERE ip IS NOT DISTINCT FROM $2 AND user_agent IS NOT DISTINCT FROM $3) AS known,
+                EXISTS (SELECT 1 FROM earlier) AS any`,
+      [userId, device.ip, device.userAgent, exceptSessionId],
+    );
+    return { known: rows[0]?.known ?? false, any: rows[0]?.any ?? false };
+  }
+}
