@@ -45,12 +45,18 @@ export class ActivityRepository {
     device: { ip: string | null; userAgent: string | null },
     exceptSessionId: string,
   ): Promise<{ known: boolean; any: boolean }> {
+    // Equality (or IS NULL) rather than IS NOT DISTINCT FROM, so both probes use
+    // user_activities_login_device_idx and stop at their first row.
+    const params: unknown[] = [userId, exceptSessionId];
+    const match = (column: string, value: string | null): string =>
+      value === null ? `${column} IS NULL` : `${column} = $${params.push(value)}`;
+    const sameDevice = `${match('ip', device.ip)} AND ${match('user_agent', device.userAgent)}`;
     const rows = await this.dataSource.query<{ known: boolean; any: boolean }[]>(
-      `WITH earlier AS (SELECT ip, user_agent FROM user_activities
-                           WHERE user_id = $1 AND type = 'login' AND details->>'sessionId' IS DISTINCT FROM $4)
-         SELECT EXISTS (SELECT 1 FROM earlier WHERE ip IS NOT DISTINCT FROM $2 AND user_agent IS NOT DISTINCT FROM $3) AS known,
-                EXISTS (SELECT 1 FROM earlier) AS any`,
-      [userId, device.ip, device.userAgent, exceptSessionId],
+      `SELECT EXISTS (SELECT 1 FROM user_activities WHERE user_id = $1 AND type = 'login'
+                         AND ${sameDevice} AND details->>'sessionId' IS DISTINCT FROM $2) AS known,
+              EXISTS (SELECT 1 FROM user_activities WHERE user_id = $1 AND type = 'login'
+                         AND details->>'sessionId' IS DISTINCT FROM $2) AS any`,
+      params,
     );
     return { known: rows[0]?.known ?? false, any: rows[0]?.any ?? false };
   }

@@ -25,6 +25,7 @@ export type ActivityType = (typeof ACTIVITY_TYPES)[number];
 /** Something that happened to or was done by a user, shown to them and to administrators. */
 @Entity('user_activities')
 @Index('user_activities_user_idx', { synchronize: false }) // (user_id, occurred_at DESC, id DESC): declared in the migration
+@Index('user_activities_login_device_idx', ['userId', 'ip', 'userAgent'], { where: "type = 'login'" })
 export class UserActivity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

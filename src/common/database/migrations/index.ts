@@ -12,6 +12,7 @@ import { Monitoring1795870001400 } from './1795870001400-Monitoring';
 import { Reporting1795870001500 } from './1795870001500-Reporting';
 import { KeyManagement1795870001600 } from './1795870001600-KeyManagement';
 import { PortfolioArchive1795882000000 } from './1795882000000-PortfolioArchive';
+import { LoginDeviceIndex1796200000000 } from './1796200000000-LoginDeviceIndex';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from
@@ -32,4 +33,5 @@ export const migrations: Function[] = [
   Reporting1795870001500,
   KeyManagement1795870001600,
   PortfolioArchive1795882000000,
+  LoginDeviceIndex1796200000000,
 ];
