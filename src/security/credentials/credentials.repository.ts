@@ -1,24 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { User, type UserStatus } from '../../users/users/user.entity';
+import type { User } from '../../users/users/user.entity';
+import { mapRawUser, type RawUser } from '../../users/users/users.repository';
 import { MFA_ENABLED_OF_U } from '../mfa/mfa.repository';
 import { Credential } from './credential.entity';
 import type { LockoutState } from './lockout';
 import { PasswordHistory } from './password-history.entity';
 
 /** A user row with its credential's columns (`c_`), as the sign-in statements read them. */
-interface RawSignInRow {
-  id: string;
-  email: string;
-  first_name: string;
-  last_name: string;
-  status: UserStatus;
-  status_reason: string | null;
-  roles: string[];
-  last_login_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
+interface RawSignInRow extends RawUser {
   c_user_id: string | null;
   c_password_hash: string;
   c_password_changed_at: Date;
@@ -39,18 +30,7 @@ const SIGN_IN_COLUMNS = `u.id, u.email, u.first_name, u.last_name, u.status, u.s
        c.lock_level AS c_lock_level, c.locked_until AS c_locked_until`;
 
 function mapSignIn(manager: EntityManager, r: RawSignInRow): SignInRecord {
-  const user = manager.getRepository(User).create({
-    id: r.id,
-    email: r.email,
-    firstName: r.first_name,
-    lastName: r.last_name,
-    status: r.status,
-    statusReason: r.status_reason,
-    roles: r.roles,
-    lastLoginAt: r.last_login_at,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  });
+  const user = mapRawUser(r);
   const credential =
     r.c_user_id === null
       ? null

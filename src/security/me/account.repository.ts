@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { GROUPS_OF_U } from '../../users/groups/groups.repository';
 import type { UserStatus } from '../../users/users/user.entity';
+import { type RawUser, userFields } from '../../users/users/users.repository';
 import { MFA_ENABLED_OF_U } from '../mfa/mfa.repository';
 
 /** The caller's account as /me shows it when the guard's snapshot is not at hand. */
@@ -25,17 +26,7 @@ export interface AccountRow {
 }
 
 /** One row of the account query: the users row and what /me adds to it. */
-interface RawAccount {
-  id: string;
-  email: string;
-  first_name: string;
-  last_name: string;
-  status: UserStatus;
-  status_reason: string | null;
-  roles: string[];
-  last_login_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
+interface RawAccount extends RawUser {
   password_changed_at: Date | null;
   locked_until: Date | null;
   mfa_enabled: boolean;
@@ -44,16 +35,7 @@ interface RawAccount {
 
 function mapAccount(r: RawAccount): AccountRow {
   return {
-    id: r.id,
-    email: r.email,
-    firstName: r.first_name,
-    lastName: r.last_name,
-    status: r.status,
-    statusReason: r.status_reason,
-    roles: r.roles,
-    lastLoginAt: r.last_login_at,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
+    ...userFields(r),
     passwordChangedAt: r.password_changed_at,
     lockedUntil: r.locked_until,
     mfaEnabled: r.mfa_enabled,

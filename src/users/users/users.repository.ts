@@ -2,7 +2,56 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { KeysetPosition } from '../../common/pagination/pagination';
-import { User } from './user.entity';
+import { User, type UserStatus } from './user.entity';
+
+/** A `users` row as raw SQL returns it (`SELECT u.*` or the same columns by name). */
+export interface RawUser {
+  id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  status: UserStatus;
+  status_reason: string | null;
+  roles: string[];
+  last_login_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The fields of a {@link RawUser}, as the entity names them. */
+export function userFields(
+  r: RawUser,
+): Pick<
+  User,
+  | 'id'
+  | 'email'
+  | 'firstName'
+  | 'lastName'
+  | 'status'
+  | 'statusReason'
+  | 'roles'
+  | 'lastLoginAt'
+  | 'createdAt'
+  | 'updatedAt'
+> {
+  return {
+    id: r.id,
+    email: r.email,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    status: r.status,
+    statusReason: r.status_reason,
+    roles: r.roles,
+    lastLoginAt: r.last_login_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** A {@link RawUser} as the entity. */
+export function mapRawUser(r: RawUser): User {
+  return Object.assign(new User(), userFields(r));
+}
 
 /** Advisory lock keys of the users table's singletons (7238163xxx: Bastion's identity locks). */
 const SUPER_ADMIN_CHANGES_LOCK = 7238163002;
@@ -29,9 +78,7 @@ export class UsersRepository {
   }
 
   existsWithEmail(email: string, manager?: EntityManager): Promise<boolean> {
-    return this.m(manager)
-      .getRepository(User)
-      .exists({ where: { email } });
+    return this.m(manager).getRepository(User).exists({ where: { email } });
   }
 
   /** The user whose email has this skeleton (confusable detection), id and email only. */
