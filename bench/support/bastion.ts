@@ -18,7 +18,8 @@ export const UNLIMITED = String(1_000_000_000);
 const START_FLAGS: string[] = (() => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   const match = /^node ((?:--\S+ )*)dist\/src\/main\.js$/.exec(pkg.scripts['start:prod']);
-  if (!match) throw new Error(`package.json start:prod is not "node [flags] dist/src/main.js": ${pkg.scripts['start:prod']}`);
+  if (!match)
+    throw new Error(`package.json start:prod is not "node [flags] dist/src/main.js": ${pkg.scripts['start:prod']}`);
   return match[1].trim().split(' ').filter(Boolean);
 })();
 

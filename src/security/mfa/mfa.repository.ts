@@ -81,7 +81,9 @@ export class MfaRepository {
 
   /** A pending enrolment restarts with a new secret. */
   async restartEnrolment(manager: EntityManager, userId: string, secretEnc: string): Promise<void> {
-    await manager.getRepository(TotpFactor).update({ userId }, { secretEnc, createdAt: new Date(), lastUsedStep: null });
+    await manager
+      .getRepository(TotpFactor)
+      .update({ userId }, { secretEnc, createdAt: new Date(), lastUsedStep: null });
   }
 
   async insertFactor(manager: EntityManager, userId: string, secretEnc: string): Promise<void> {
