@@ -59,11 +59,15 @@ export class AuditRepository {
 
   /** Appends a sealed entry and moves the head onto it (call with the head locked). */
   async append(manager: EntityManager, entry: AuditEntry): Promise<void> {
+    // One round trip for both writes: the head lock is held until commit, so every statement
+    // between taking it and committing delays the next audited write, on every instance.
     await manager.query(
-      `INSERT INTO audit_events
-         (id, seq, occurred_at, actor_type, actor_id, action, target_type, target_id, outcome, ip, request_id,
-          details, prev_hash, hash, key_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15)`,
+      `WITH appended AS (
+         INSERT INTO audit_events
+           (id, seq, occurred_at, actor_type, actor_id, action, target_type, target_id, outcome, ip, request_id,
+            details, prev_hash, hash, key_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15))
+       UPDATE audit_chain_head SET seq = $2, hash = $14 WHERE id = 1`,
       [
         entry.id,
         entry.seq,
@@ -82,7 +86,6 @@ export class AuditRepository {
         entry.keyVersion,
       ],
     );
-    await manager.query('UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1', [entry.seq, entry.hash]);
   }
 
   /** Newest first (keyset on `seq`); `limit + 1` rows so the caller can tell if more follow. */

@@ -38,6 +38,21 @@ export interface SessionSnapshot {
   account: SessionAccount;
 }
 
+/** What a new session row is made of (the rest are defaults). */
+export type NewSession = Pick<
+  Session,
+  | 'id'
+  | 'userId'
+  | 'refreshGeneration'
+  | 'refreshHash'
+  | 'rotatedAt'
+  | 'ip'
+  | 'userAgent'
+  | 'lastSeenAt'
+  | 'idleExpiresAt'
+  | 'absoluteExpiresAt'
+>;
+
 /** One row of the snapshot query. */
 interface RawSessionSnapshot {
   id: string;
@@ -130,12 +145,29 @@ export class SessionsRepository {
     return new Map(rows.map((r) => [r.id, mapSnapshot(r)]));
   }
 
-  /** A new session row, its id chosen by the caller: one INSERT (`save()` would SELECT it first). */
-  async insert(manager: EntityManager, fields: Partial<Session> & { id: string }): Promise<Session> {
-    const repo = manager.getRepository(Session);
-    const session = repo.create(fields);
-    await repo.insert(session);
-    return session;
+  /**
+   * A new session row, its id chosen by the caller: one plain INSERT (every sign-in runs it; TypeORM's
+   * insert builder cost more CPU than the statement, bench:profile).
+   */
+  async insert(manager: EntityManager, fields: NewSession): Promise<Session> {
+    const [row] = await manager.query<{ created_at: Date }[]>(
+      `INSERT INTO sessions (id, user_id, refresh_generation, refresh_hash, rotated_at, ip, user_agent, last_seen_at,
+                             idle_expires_at, absolute_expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING created_at`,
+      [
+        fields.id,
+        fields.userId,
+        fields.refreshGeneration,
+        fields.refreshHash,
+        fields.rotatedAt,
+        fields.ip,
+        fields.userAgent,
+        fields.lastSeenAt,
+        fields.idleExpiresAt,
+        fields.absoluteExpiresAt,
+      ],
+    );
+    return Object.assign(new Session(), fields, { createdAt: row.created_at, revokedAt: null, revokedReason: null });
   }
 
   /** The session, locked for the rest of the transaction (refresh-token rotation). */

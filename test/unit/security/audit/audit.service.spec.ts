@@ -33,8 +33,10 @@ function fakeTransaction(head = { seq: '41', hash: 'a'.repeat(64) }, active = tr
     query: async (sql: string, params?: unknown[]) => {
       statements.push({ sql, params });
       if (/^SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE$/.test(sql)) return [{ ...head }];
+      // One statement appends the entry and moves the head: `SET seq = $2, hash = $14`.
       if (sql.includes('INSERT INTO audit_events')) inserted.push(params ?? []);
-      if (sql.startsWith('UPDATE audit_chain_head')) Object.assign(head, { seq: params?.[0], hash: params?.[1] });
+      if (/UPDATE audit_chain_head SET seq = \$2, hash = \$14 WHERE id = 1$/.test(sql))
+        Object.assign(head, { seq: params?.[1], hash: params?.[13] });
       return [];
     },
   };
@@ -49,7 +51,7 @@ describe('AuditService.record', () => {
       keys(),
     );
 
-  it('locks the head, appends seq + 1 sealed onto the head hash, then moves the head, all on the given manager', async () => {
+  it('locks the head, then appends seq + 1 sealed onto the head hash and moves the head in one statement, all on the given manager', async () => {
     const tx = fakeTransaction();
     const entry = await service().record(tx.manager, {
       action: 'user.roles.changed',
@@ -60,9 +62,10 @@ describe('AuditService.record', () => {
 
     expect(tx.statements.map((s) => s.sql.trim().split(/\s+/).slice(0, 3).join(' '))).toEqual([
       'SELECT seq, hash',
-      'INSERT INTO audit_events',
-      'UPDATE audit_chain_head SET',
+      'WITH appended AS',
     ]);
+    expect(tx.statements[1].sql).toContain('INSERT INTO audit_events');
+    expect(tx.head).toEqual({ seq: '42', hash: entry.hash });
     expect(entry.seq).toBe('42');
     expect(entry.prevHash).toBe('a'.repeat(64));
     expect(entry.keyVersion).toBe(1);
