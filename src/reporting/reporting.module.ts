@@ -3,6 +3,8 @@ import { AuditModule } from '../security/audit/audit.module';
 import { TradingModule } from '../trading/trading.module';
 import { ReportDataRepository } from './data/report-data.repository';
 import { ReportDataService } from './data/report-data.service';
+import { ReportDeliveriesRepository } from './delivery/report-deliveries.repository';
+import { ReportDeliveryService } from './delivery/report-delivery.service';
 import { ReportRunnerService } from './runs/report-runner.service';
 import { ReportRunsRepository } from './runs/report-runs.repository';
 import { ReportsController } from './runs/reports.controller';
@@ -29,6 +31,8 @@ import { ReportTemplatesRepository } from './templates/report-templates.reposito
     ReportRunnerService,
     ReportSchedulesRepository,
     ReportSchedulesService,
+    ReportDeliveriesRepository,
+    ReportDeliveryService,
   ],
   exports: [ReportsService],
 })

@@ -14,6 +14,8 @@ import {
 } from 'class-validator';
 import { PageDto, PageQueryDto } from '../../common/pagination/pagination';
 import { DATA_SOURCE_KEYS, type ParamSpec, type ParamType } from '../data/data-sources';
+import type { ReportDelivery } from '../delivery/report-deliveries.repository';
+import { deliveryTarget } from '../delivery/report-delivery.service';
 import type { ReportRunRow } from '../runs/report-runs.repository';
 import type { ResolvedTemplate } from '../runs/reports.service';
 
@@ -99,6 +101,58 @@ export class ReportRunDto {
 }
 
 export class ReportRunPageDto extends PageDto(ReportRunDto) {}
+
+export class ReportDeliveryDto {
+  @ApiProperty({ format: 'uuid', description: 'Also sent to webhooks as `X-Bastion-Delivery`.' }) id!: string;
+  @ApiProperty({
+    enum: ['report', 'owner_notice'],
+    description: "`report`: to the schedule's recipients; `owner_notice`: the owner told of a failure.",
+  })
+  purpose!: string;
+  @ApiProperty({ enum: ['email', 'webhook'] }) channel!: string;
+  @ApiProperty({
+    description:
+      "Email addresses (comma-separated), a webhook's origin (never its path or query, which may hold a token), or `owner`.",
+  })
+  target!: string;
+  @ApiProperty({
+    enum: ['pending', 'delivered', 'failed'],
+    description: '`pending` until delivered or failed for good (4 attempts, 0.5, 2 and 8 s apart).',
+  })
+  status!: string;
+  @ApiProperty({ description: 'Attempts made so far.' }) attempts!: number;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the last attempt failed.' }) lastError!: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: "The webhook's last HTTP status." })
+  responseStatus!: number | null;
+  @ApiProperty({ type: String, nullable: true, description: 'When the next attempt is due (pending only).' })
+  nextAttemptAt!: string | null;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty({ type: String, nullable: true }) deliveredAt!: string | null;
+}
+
+export class ReportRunDetailDto extends ReportRunDto {
+  @ApiProperty({
+    type: [ReportDeliveryDto],
+    description: "A scheduled run's deliveries (empty for an unscheduled run, or until it finishes).",
+  })
+  deliveries!: ReportDeliveryDto[];
+}
+
+export function mapDelivery(d: ReportDelivery): ReportDeliveryDto {
+  return {
+    id: d.id,
+    purpose: d.purpose,
+    channel: d.channel,
+    target: deliveryTarget(d),
+    status: d.status,
+    attempts: d.attempts,
+    lastError: d.lastError,
+    responseStatus: d.responseStatus,
+    nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt.toISOString() : null,
+    createdAt: d.createdAt.toISOString(),
+    deliveredAt: d.deliveredAt?.toISOString() ?? null,
+  };
+}
 
 export function mapRun(r: ReportRunRow): ReportRunDto {
   return {

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { AppException } from '../../common/errors/app.exception';
@@ -24,8 +26,14 @@ import { renderInSandbox } from '../templates/template-sandbox';
 import { type ReportRunRow, ReportRunsRepository } from './report-runs.repository';
 import { ReportsService } from './reports.service';
 
-/** Called when a scheduled run finished (completed or failed): delivery lives in the schedules. */
-export type RunFinishedHook = (run: ReportRunRow) => Promise<void>;
+/**
+ * Called in the transaction that finishes a scheduled run (completed or failed), to write its
+ * deliveries there: delivery lives with the schedules.
+ */
+export type RunFinishedHook = (manager: EntityManager, run: ReportRunRow) => Promise<void>;
+
+/** What a completed run records about its file. */
+type FinishedFile = Parameters<ReportRunsRepository['complete']>[1];
 
 /**
  * Works the report queue: claims runs one at a time (FOR UPDATE SKIP LOCKED, shared by every
@@ -42,6 +50,7 @@ export class ReportRunnerService implements OnApplicationBootstrap, OnApplicatio
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly runs: ReportRunsRepository,
     private readonly reports: ReportsService,
     private readonly data: ReportDataService,
@@ -111,7 +120,7 @@ export class ReportRunnerService implements OnApplicationBootstrap, OnApplicatio
 
   private async process(run: ReportRunRow): Promise<void> {
     this.reports.emitProgress(run);
-    let finished: ReportRunRow;
+    let outcome: { file: FinishedFile } | { error: string };
     try {
       const principal = await this.ownerPrincipal(run.ownerId);
       if (!principal) throw new Error('The owner of this report is not active.');
@@ -161,28 +170,40 @@ export class ReportRunnerService implements OnApplicationBootstrap, OnApplicatio
         .toLowerCase()
         .replace(/[^a-z0-9]+/g, '-')
         .replace(/^-|-$/g, '');
-      finished = await this.runs.complete(run.id, {
-        fileName: `${slug}-v${run.version}-${stamp}.${run.format}`,
-        contentType: CONTENT_TYPES[run.format],
-        size: written.size,
-        sha256: written.sha256,
-        rowCount,
-      });
+      outcome = {
+        file: {
+          fileName: `${slug}-v${run.version}-${stamp}.${run.format}`,
+          contentType: CONTENT_TYPES[run.format],
+          size: written.size,
+          sha256: written.sha256,
+          rowCount,
+        },
+      };
     } catch (err) {
       const message =
         err instanceof AppException ? err.detail : err instanceof Error ? err.message : 'The report failed.';
       if (!(err instanceof AppException)) this.logger.warn(`report ${run.id} failed: ${message}`);
       rmSync(this.reports.filePath(run), { force: true });
-      finished = await this.runs.fail(run.id, message.slice(0, 1000));
+      outcome = { error: message.slice(0, 1000) };
+    }
+    let finished: ReportRunRow;
+    try {
+      // The run's outcome and a scheduled run's deliveries commit together: a delivery is never
+      // lost between the two, nor made for a run that did not finish.
+      finished = await this.dataSource.transaction(async (manager) => {
+        const row =
+          'file' in outcome
+            ? await this.runs.complete(run.id, outcome.file, manager)
+            : await this.runs.fail(run.id, outcome.error, manager);
+        if (row.scheduleId && this.onFinished) await this.onFinished(manager, row);
+        return row;
+      });
+    } catch (err) {
+      // Still `running`: once its heartbeat is stale an instance claims it again and redoes it.
+      this.logger.error(`report ${run.id} could not be finished: ${(err as Error).message}`);
+      return;
     }
     this.reports.emitProgress(finished);
-    if (finished.scheduleId && this.onFinished) {
-      try {
-        await this.onFinished(finished);
-      } catch (err) {
-        this.logger.error(`delivery of report ${run.id} failed: ${(err as Error).message}`);
-      }
-    }
   }
 
   /**

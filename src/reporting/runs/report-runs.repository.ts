@@ -83,7 +83,7 @@ function mapRun(r: RawRun): ReportRunRow {
 }
 
 /** TypeORM answers UPDATE … RETURNING with `[rows, affected]` on PostgreSQL: the rows either way. */
-function returned<T>(result: T[] | [T[], number]): T[] {
+export function returned<T>(result: T[] | [T[], number]): T[] {
   return Array.isArray(result[0]) ? result[0] : (result as T[]);
 }
 
@@ -166,8 +166,9 @@ export class ReportRunsRepository {
   async complete(
     id: string,
     file: { fileName: string; contentType: string; size: number; sha256: string; rowCount: number | null },
+    manager?: EntityManager,
   ): Promise<ReportRunRow> {
-    const rows = await this.m().query<RawRun[] | [RawRun[], number]>(
+    const rows = await this.m(manager).query<RawRun[] | [RawRun[], number]>(
       `UPDATE report_runs SET status = 'completed', progress = 100, file_name = $2, content_type = $3, size = $4,
               sha256 = $5, row_count = $6, finished_at = now(), heartbeat_at = now()
         WHERE id = $1 RETURNING *`,
@@ -176,8 +177,8 @@ export class ReportRunsRepository {
     return mapRun(returned(rows)[0]);
   }
 
-  async fail(id: string, error: string): Promise<ReportRunRow> {
-    const rows = await this.m().query<RawRun[] | [RawRun[], number]>(
+  async fail(id: string, error: string, manager?: EntityManager): Promise<ReportRunRow> {
+    const rows = await this.m(manager).query<RawRun[] | [RawRun[], number]>(
       `UPDATE report_runs SET status = 'failed', error = $2, finished_at = now(), heartbeat_at = now()
         WHERE id = $1 RETURNING *`,
       [id, error],

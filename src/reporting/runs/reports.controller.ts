@@ -15,13 +15,16 @@ import { DATA_SOURCES, jsonSchemaFor } from '../data/data-sources';
 import {
   CreateReportDto,
   CreateReportTemplateDto,
+  mapDelivery,
   mapRun,
   mapTemplate,
   ReportQueryDto,
+  ReportRunDetailDto,
   ReportRunDto,
   ReportRunPageDto,
   ReportTemplateDto,
 } from '../dto/report.dto';
+import { ReportDeliveryService } from '../delivery/report-delivery.service';
 import { ReportRunnerService } from './report-runner.service';
 import { ReportsService } from './reports.service';
 
@@ -31,6 +34,7 @@ export class ReportsController {
   constructor(
     private readonly reports: ReportsService,
     private readonly runner: ReportRunnerService,
+    private readonly delivery: ReportDeliveryService,
   ) {}
 
   @Get('templates')
@@ -97,12 +101,13 @@ export class ReportsController {
   @ApiOperation({
     summary: 'A report run',
     description:
-      "Status, progress, and when completed the file's name, type, size and SHA-256. Your own runs; with `reports:read-all`, also other users' runs of data you may read yourself (else 404).",
+      "Status, progress, and when completed the file's name, type, size and SHA-256; for a scheduled run, each delivery (email, webhook, the owner's failure notice) with its status and attempts. Your own runs; with `reports:read-all`, also other users' runs of data you may read yourself (else 404).",
   })
-  @ApiOkResponse({ type: ReportRunDto })
+  @ApiOkResponse({ type: ReportRunDetailDto })
   @ApiProblems(404)
-  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ReportRunDto> {
-    return mapRun(await this.reports.get(principal, id));
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ReportRunDetailDto> {
+    const run = await this.reports.get(principal, id);
+    return { ...mapRun(run), deliveries: (await this.delivery.deliveries(run.id)).map(mapDelivery) };
   }
 
   @Get(':id/download')

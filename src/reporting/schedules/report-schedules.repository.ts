@@ -104,8 +104,11 @@ export class ReportSchedulesRepository {
     return map(rows[0]);
   }
 
-  async find(id: string): Promise<ReportScheduleRow | null> {
-    const rows = await this.dataSource.query<RawSchedule[]>(`SELECT * FROM report_schedules WHERE id = $1`, [id]);
+  async find(id: string, manager?: EntityManager): Promise<ReportScheduleRow | null> {
+    const rows = await (manager ?? this.dataSource.manager).query<RawSchedule[]>(
+      `SELECT * FROM report_schedules WHERE id = $1`,
+      [id],
+    );
     return rows.length ? map(rows[0]) : null;
   }
 

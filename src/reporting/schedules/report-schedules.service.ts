@@ -1,20 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createTransport } from 'nodemailer';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../common/config/app-config';
 import { InjectConfig } from '../../common/config/config.module';
 import { AppException, type FieldError } from '../../common/errors/app.exception';
 import { AuditService } from '../../security/audit/audit.service';
+import { ReportDeliveryService } from '../delivery/report-delivery.service';
 import type { Principal } from '../../security/auth/principal';
 import { ReportRunnerService } from '../runs/report-runner.service';
 import { type ReportRunRow, ReportRunsRepository } from '../runs/report-runs.repository';
 import { ReportsService } from '../runs/reports.service';
 import { type Recipients, type ReportScheduleRow, ReportSchedulesRepository } from './report-schedules.repository';
 import { cronError, cronFor, type Frequency, FREQUENCIES, isTimeZone, nextRuns } from './schedule-times';
-import { postWebhook } from './webhook-delivery';
 
 export interface ScheduleInput {
   name: string;
@@ -37,7 +35,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * once across instances, and is never lost between the two; one missed while every instance was
  * down runs once, at the next tick), run as their owner with the owner's current permissions (an
  * owner who is no longer active pauses them until reactivated), and delivered by email
- * (attachment, or a link above REPORTS_ATTACH_MAX_BYTES) and webhook (retried).
+ * (attachment, or a link above REPORTS_ATTACH_MAX_BYTES) and webhook through the delivery outbox
+ * (ReportDeliveryService), written in the transaction that finishes the run.
  */
 @Injectable()
 export class ReportSchedulesService implements OnApplicationBootstrap {
@@ -53,10 +52,14 @@ export class ReportSchedulesService implements OnApplicationBootstrap {
     private readonly runner: ReportRunnerService,
     private readonly audit: AuditService,
     private readonly scheduler: SchedulerRegistry,
+    private readonly delivery: ReportDeliveryService,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.runner.setFinishedHook((run) => this.deliver(run));
+    this.runner.setFinishedHook(async (manager, run) => {
+      const s = run.scheduleId ? await this.schedules.find(run.scheduleId, manager) : null;
+      if (s) await this.delivery.enqueue(manager, run, s);
+    });
     this.scheduler.addInterval(
       'reports.schedules',
       setInterval(() => void this.tick(), this.config.reports.pollIntervalMs),
@@ -241,7 +244,10 @@ export class ReportSchedulesService implements OnApplicationBootstrap {
         this.schedules.advance(manager, due.id, dueAt, next, now),
       );
       const reason = err instanceof AppException ? err.detail : (err as Error).message;
-      if (skipped) await this.notifyOwner(due, `The scheduled report "${due.name}" could not run: ${reason}`);
+      if (skipped) {
+        const text = `The scheduled report "${due.name}" could not run: ${reason}`;
+        await this.delivery.noticeWithoutRun(due.ownerId, `Report failed: ${due.name}`, text);
+      }
       return;
     }
     const run = await this.dataSource.transaction(async (manager) => {
@@ -262,78 +268,6 @@ export class ReportSchedulesService implements OnApplicationBootstrap {
     if (run) {
       this.reports.emitProgress(run);
       this.runner.kick();
-    }
-  }
-
-  private mailer() {
-    return this.config.mail.smtpUrl ? createTransport(this.config.mail.smtpUrl) : null;
-  }
-
-  private async notifyOwner(s: ReportScheduleRow, text: string): Promise<void> {
-    const owner = await this.runner.ownerEmail(s.ownerId);
-    const mailer = this.mailer();
-    if (!owner || !mailer) return;
-    await mailer.sendMail({ from: this.config.mail.from, to: owner, subject: `Report failed: ${s.name}`, text });
-  }
-
-  /** Delivers a finished scheduled run: email and webhooks, or a failure notice to the owner. */
-  async deliver(run: ReportRunRow): Promise<void> {
-    const s = run.scheduleId ? await this.schedules.find(run.scheduleId) : null;
-    if (!s) return;
-    if (run.status === 'failed') {
-      await this.notifyOwner(s, `The scheduled report "${s.name}" failed: ${run.error ?? 'unknown error'}`);
-      return;
-    }
-    if (s.skipEmpty && run.rowCount === 0) return;
-    const link = `${this.config.reports.publicUrl ?? ''}/api/v1/reports/${run.id}/download`;
-    const attach = (run.size ?? 0) <= this.config.reports.attachMaxBytes;
-    const mailer = this.mailer();
-    if (mailer && s.recipients.emails.length) {
-      await mailer.sendMail({
-        from: this.config.mail.from,
-        to: s.recipients.emails,
-        subject: `Report: ${s.name} (${run.asOf.toISOString()})`,
-        text: attach
-          ? `The report "${s.name}" is attached (${run.size} bytes, SHA-256 ${run.sha256}).`
-          : `The report "${s.name}" is ${run.size} bytes; download it at ${link} (SHA-256 ${run.sha256}).`,
-        attachments: attach
-          ? [
-              {
-                filename: run.fileName!,
-                content: readFileSync(this.reports.filePath(run)),
-                contentType: run.contentType!,
-              },
-            ]
-          : [],
-      });
-    }
-    const failed: string[] = [];
-    for (const url of s.recipients.webhooks) {
-      const outcome = await postWebhook(
-        url,
-        {
-          event: 'report.completed',
-          scheduleId: s.id,
-          reportId: run.id,
-          fileName: run.fileName,
-          contentType: run.contentType,
-          size: run.size,
-          sha256: run.sha256,
-          downloadUrl: link,
-        },
-        { blockPrivate: this.config.reports.webhookBlockPrivate },
-      );
-      if (!outcome.ok) {
-        // The URL may carry a token in its query: only the origin is logged and sent.
-        const origin = URL.canParse(url) ? new URL(url).origin : 'a webhook';
-        this.logger.warn(
-          `webhook ${origin} for schedule ${s.id} failed after ${outcome.attempts} attempt(s): ${outcome.error}`,
-        );
-        failed.push(`${origin} (${outcome.error}, ${outcome.attempts} attempt${outcome.attempts === 1 ? '' : 's'})`);
-      }
-    }
-    if (failed.length) {
-      await this.notifyOwner(s, `The scheduled report "${s.name}" could not be delivered to ${failed.join(', ')}.`);
     }
   }
 }

@@ -13,6 +13,7 @@ import { Reporting1795870001500 } from './1795870001500-Reporting';
 import { KeyManagement1795870001600 } from './1795870001600-KeyManagement';
 import { PortfolioArchive1795882000000 } from './1795882000000-PortfolioArchive';
 import { LoginDeviceIndex1796200000000 } from './1796200000000-LoginDeviceIndex';
+import { ReportDeliveries1796300000000 } from './1796300000000-ReportDeliveries';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from
@@ -34,4 +35,5 @@ export const migrations: Function[] = [
   KeyManagement1795870001600,
   PortfolioArchive1795882000000,
   LoginDeviceIndex1796200000000,
+  ReportDeliveries1796300000000,
 ];
