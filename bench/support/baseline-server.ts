@@ -22,13 +22,13 @@ import { createSecretKey } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { verify as argon2Verify } from '@node-rs/argon2';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { jwtVerify, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import { Pool } from 'pg';
+import { bearerSubject } from './bearer-subject';
 
 const ISSUER = 'bastion';
 const AUDIENCE = 'bastion-api';
 const TTL_SECONDS = 900;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function required(name: string): string {
   const value = process.env[name];
@@ -80,23 +80,7 @@ app.post('/login', async (req: Request, res: Response) => {
   res.json({ accessToken, tokenType: 'Bearer', expiresIn: TTL_SECONDS });
 });
 
-/** The token's subject (a user id) when the bearer token verifies; undefined otherwise. */
-async function subjectOf(req: Request): Promise<string | undefined> {
-  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(req.headers.authorization ?? '');
-  if (!match) return undefined;
-  try {
-    const { payload } = await jwtVerify(match[1], key, {
-      algorithms: ['HS256'],
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      requiredClaims: ['exp', 'sub'],
-      clockTolerance: 5,
-    });
-    return payload.sub && UUID.test(payload.sub) ? payload.sub : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const subjectOf = (req: Request): Promise<string | undefined> => bearerSubject(req.headers.authorization, key);
 
 app.get('/portfolios', async (req: Request, res: Response) => {
   const sub = await subjectOf(req);

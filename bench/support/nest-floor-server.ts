@@ -35,13 +35,9 @@ import {
   VersioningType,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { jwtVerify } from 'jose';
 import { Pool } from 'pg';
 import { map, type Observable } from 'rxjs';
-
-const ISSUER = 'bastion';
-const AUDIENCE = 'bastion-api';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { bearerSubject } from './bearer-subject';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -57,23 +53,6 @@ const pool = new Pool({
   max: Number(process.env.BASELINE_POOL_SIZE ?? 10),
 });
 
-async function subjectOf(authorization: string | undefined): Promise<string | undefined> {
-  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '');
-  if (!match) return undefined;
-  try {
-    const { payload } = await jwtVerify(match[1], key, {
-      algorithms: ['HS256'],
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      requiredClaims: ['exp', 'sub'],
-      clockTolerance: 5,
-    });
-    return payload.sub && UUID.test(payload.sub) ? payload.sub : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 @Controller()
 class FloorController {
   @Get('health')
@@ -84,7 +63,7 @@ class FloorController {
 
   @Get('me')
   async me(@Headers('authorization') authorization: string | undefined): Promise<Record<string, unknown>> {
-    const sub = await subjectOf(authorization);
+    const sub = await bearerSubject(authorization, key);
     if (!sub) throw new UnauthorizedException();
     const { rows } = await pool.query<{
       id: string;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { claimOutbox, markOutboxAttemptFailed, markOutboxDelivered } from '../../common/database/outbox';
 import type { StoredTarget } from '../alerts/alert-rules.repository';
 import type { AlertmanagerPayload, NotificationKind } from './alert-payload';
 
@@ -57,8 +58,11 @@ const map = (r: Row): Delivery => ({
   deliveredAt: r.delivered_at ? new Date(r.delivered_at) : null,
 });
 
+const TABLE = 'alert_notifications';
+
 /**
- * The notification outbox (`alert_notifications`): rows are written in the transaction that
+ * The notification outbox (`alert_notifications`, statements shared with the other outboxes in
+ * common/database/outbox.ts): rows are written in the transaction that
  * changes the alert, then claimed by any instance with `FOR UPDATE SKIP LOCKED` and a lease, so a
  * delivery is made once across instances and is taken over when the instance that claimed it dies.
  */
@@ -81,39 +85,21 @@ export class NotificationsRepository {
 
   /** Claims up to `limit` due deliveries for `leaseSeconds`, counting the attempt. */
   async claimDue(instance: string, limit: number, leaseSeconds: number): Promise<Delivery[]> {
-    const [rows] = await this.dataSource.query<[Row[], number]>(
-      `UPDATE alert_notifications SET locked_until = now() + make_interval(secs => $3), locked_by = $1,
-              attempts = attempts + 1
-        WHERE id IN (SELECT id FROM alert_notifications
-                      WHERE status = 'pending' AND next_attempt_at <= now()
-                        AND (locked_until IS NULL OR locked_until < now())
-                      ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
-      [instance, limit, leaseSeconds],
-    );
-    return rows.map(map);
+    return (await claimOutbox<Row>(this.dataSource.manager, TABLE, instance, limit, leaseSeconds)).map(map);
   }
 
-  async markDelivered(id: string, responseStatus: number | null): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE alert_notifications SET status = 'delivered', delivered_at = now(), response_status = $2,
-              locked_until = NULL, last_error = NULL WHERE id = $1`,
-      [id, responseStatus],
-    );
+  markDelivered(id: string, responseStatus: number | null): Promise<void> {
+    return markOutboxDelivered(this.dataSource.manager, TABLE, id, responseStatus);
   }
 
   /** Records a failed attempt: retried at `nextAttemptAt`, or failed for good when it is null. */
-  async markAttemptFailed(
+  markAttemptFailed(
     id: string,
     error: string,
     responseStatus: number | null,
     nextAttemptAt: Date | null,
   ): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE alert_notifications SET status = $2, last_error = $3, response_status = $4,
-              next_attempt_at = coalesce($5, next_attempt_at), locked_until = NULL WHERE id = $1`,
-      [id, nextAttemptAt ? 'pending' : 'failed', error.slice(0, 1000), responseStatus, nextAttemptAt],
-    );
+    return markOutboxAttemptFailed(this.dataSource.manager, TABLE, id, error, responseStatus, nextAttemptAt);
   }
 
   async forAlert(alertId: string): Promise<Delivery[]> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { returned } from '../runs/report-runs.repository';
+import { claimOutbox, markOutboxAttemptFailed, markOutboxDelivered } from '../../common/database/outbox';
 
 export type DeliveryPurpose = 'report' | 'owner_notice';
 export type DeliveryChannel = 'email' | 'webhook';
@@ -74,8 +74,11 @@ const mapDelivery = (r: RawDelivery): ReportDelivery => ({
   deliveredAt: r.delivered_at ? new Date(r.delivered_at) : null,
 });
 
+const TABLE = 'report_deliveries';
+
 /**
- * The report delivery outbox (`report_deliveries`), shaped like the alert notification outbox:
+ * The report delivery outbox (`report_deliveries`; the statements it shares with the alert
+ * notification outbox are in common/database/outbox.ts):
  * rows are written in the transaction that finishes the run, then claimed by any instance with
  * `FOR UPDATE SKIP LOCKED` and a lease, so each is attempted by one instance at a time and taken
  * over when the instance that claimed it stops. The retry schedule is in the row.
@@ -105,17 +108,9 @@ export class ReportDeliveriesRepository {
 
   /** Claims up to `limit` due deliveries for `leaseSeconds`, counting the attempt. */
   async claimDue(instance: string, limit: number, leaseSeconds: number): Promise<ReportDelivery[]> {
-    const result = await this.dataSource.query<RawDelivery[] | [RawDelivery[], number]>(
-      `UPDATE report_deliveries SET locked_until = now() + make_interval(secs => $3), locked_by = $1,
-              attempts = attempts + 1
-        WHERE id IN (SELECT id FROM report_deliveries
-                      WHERE status = 'pending' AND next_attempt_at <= now()
-                        AND (locked_until IS NULL OR locked_until < now())
-                      ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
-      [instance, limit, leaseSeconds],
+    return (await claimOutbox<RawDelivery>(this.dataSource.manager, TABLE, instance, limit, leaseSeconds)).map(
+      mapDelivery,
     );
-    return returned(result).map(mapDelivery);
   }
 
   /** When the next pending delivery is due (for the local wake-up timer), or null. */
@@ -126,21 +121,13 @@ export class ReportDeliveriesRepository {
     return row?.at ? new Date(row.at) : null;
   }
 
-  async markDelivered(id: string, responseStatus: number | null): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE report_deliveries SET status = 'delivered', delivered_at = now(), response_status = $2,
-              locked_until = NULL, last_error = NULL WHERE id = $1`,
-      [id, responseStatus],
-    );
+  markDelivered(id: string, responseStatus: number | null): Promise<void> {
+    return markOutboxDelivered(this.dataSource.manager, TABLE, id, responseStatus);
   }
 
   /** A failed attempt to be retried at `nextAttemptAt`. */
-  async markRetry(id: string, error: string, responseStatus: number | null, nextAttemptAt: Date): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE report_deliveries SET last_error = $2, response_status = $3, next_attempt_at = $4, locked_until = NULL
-        WHERE id = $1`,
-      [id, error.slice(0, 1000), responseStatus, nextAttemptAt],
-    );
+  markRetry(id: string, error: string, responseStatus: number | null, nextAttemptAt: Date): Promise<void> {
+    return markOutboxAttemptFailed(this.dataSource.manager, TABLE, id, error, responseStatus, nextAttemptAt);
   }
 
   /**
@@ -161,11 +148,7 @@ export class ReportDeliveriesRepository {
         WHERE r.id = $1 FOR UPDATE OF r`,
       [d.runId],
     );
-    await m.query(
-      `UPDATE report_deliveries SET status = 'failed', last_error = $2, response_status = $3, locked_until = NULL
-        WHERE id = $1`,
-      [d.id, error.slice(0, 1000), responseStatus],
-    );
+    await markOutboxAttemptFailed(m, TABLE, d.id, error, responseStatus, null);
     const rows = await m.query<RawDelivery[]>(
       `SELECT * FROM report_deliveries WHERE run_id = $1 AND purpose = 'report' ORDER BY created_at, id`,
       [d.runId],

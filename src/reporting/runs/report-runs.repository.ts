@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { returned } from '../../common/database/returned';
 import type { ReportRunStatus } from '../reporting.events';
 import type { ParamValues } from '../data/parameters';
 import type { ReportFormat } from '../render/renderers';
@@ -80,11 +81,6 @@ function mapRun(r: RawRun): ReportRunRow {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
   };
-}
-
-/** TypeORM answers UPDATE … RETURNING with `[rows, affected]` on PostgreSQL: the rows either way. */
-export function returned<T>(result: T[] | [T[], number]): T[] {
-  return Array.isArray(result[0]) ? result[0] : (result as T[]);
 }
 
 /** A run left `running` without a heartbeat this long is taken over by another instance. */

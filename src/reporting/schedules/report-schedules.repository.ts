@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { returned } from '../../common/database/returned';
 import type { ParamValues } from '../data/parameters';
 import type { ReportFormat } from '../render/renderers';
 import type { Frequency } from './schedule-times';
@@ -69,10 +70,6 @@ const map = (r: RawSchedule): ReportScheduleRow => ({
   lastRunId: r.last_run_id,
   createdAt: r.created_at,
 });
-
-function returned<T>(result: T[] | [T[], number]): T[] {
-  return Array.isArray(result[0]) ? result[0] : (result as T[]);
-}
 
 /** Report schedules; a due occurrence is taken by a compare-and-set on `next_run_at`, so each runs once across instances. */
 @Injectable()

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { returned } from '../../common/database/returned';
 import type { KeysetPosition } from '../../common/pagination/pagination';
 import type { KeyOperation, KeyType } from './key-primitives';
 
@@ -70,11 +71,6 @@ function textArray(value: string[] | string): string[] {
   if (Array.isArray(value)) return value;
   const inner = value.replace(/^\{|\}$/g, '');
   return inner ? inner.split(',').map((s) => s.replace(/^"|"$/g, '')) : [];
-}
-
-/** Rows of a RETURNING statement: TypeORM answers UPDATE and DELETE with `[rows, rowCount]`. */
-function returned<T>(result: T[] | [T[], number]): T[] {
-  return Array.isArray(result[0]) ? result[0] : (result as T[]);
 }
 
 function mapKey(r: RawKey): KeyRow {
