@@ -13,6 +13,8 @@ export interface EmailPayload {
   text: string;
   /** Attach the run's file (else the text links to it). */
   attach: boolean;
+  /** The recipients (a report email); an owner notice goes to the owner's current address. */
+  to?: string[];
 }
 
 export interface ReportDelivery {
@@ -21,7 +23,7 @@ export interface ReportDelivery {
   purpose: DeliveryPurpose;
   channel: DeliveryChannel;
   /**
-   * Email addresses (comma-separated) or the webhook URL, which may carry a token: never logged or
+   * Email addresses (comma-separated, for display; the payload's `to` is used) or the webhook URL, which may carry a token: never logged or
    * answered whole. Null for an owner notice (the owner's current address is used).
    */
   target: string | null;
@@ -123,6 +125,11 @@ export class ReportDeliveriesRepository {
 
   markDelivered(id: string, responseStatus: number | null): Promise<void> {
     return markOutboxDelivered(this.dataSource.manager, TABLE, id, responseStatus);
+  }
+
+  /** An owner notice failed for good (nobody further to tell). */
+  markNoticeFailed(id: string, error: string, responseStatus: number | null): Promise<void> {
+    return markOutboxAttemptFailed(this.dataSource.manager, TABLE, id, error, responseStatus, null);
   }
 
   /** A failed attempt to be retried at `nextAttemptAt`. */

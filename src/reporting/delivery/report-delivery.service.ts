@@ -130,6 +130,7 @@ export class ReportDeliveryService implements OnApplicationBootstrap, OnApplicat
               ? `The report "${s.name}" is attached (${run.size} bytes, SHA-256 ${run.sha256}).`
               : `The report "${s.name}" is ${run.size} bytes; download it at ${link} (SHA-256 ${run.sha256}).`,
             attach,
+            to: s.recipients.emails,
           }),
         );
       }
@@ -224,7 +225,7 @@ export class ReportDeliveryService implements OnApplicationBootstrap, OnApplicat
     this.attempts.inc({ channel: d.channel, outcome: 'failed' });
     this.logger.warn(`${where} to ${deliveryTarget(d)} failed after ${d.attempts} attempt(s): ${error}`);
     if (d.purpose === 'owner_notice') {
-      await this.outbox.markFailed(this.dataSource.manager, d, error, attempt.status);
+      await this.outbox.markNoticeFailed(d.id, error, attempt.status);
       return;
     }
     await this.dataSource.transaction(async (manager) => {
@@ -292,7 +293,7 @@ export class ReportDeliveryService implements OnApplicationBootstrap, OnApplicat
       if (!owner) return { ok: false, status: null, error: 'the owner is gone', retryable: false };
       to = [owner.email];
     } else {
-      to = (d.target ?? '').split(',').filter(Boolean);
+      to = payload.to ?? [];
     }
     try {
       await this.mailer().sendMail({
