@@ -14,13 +14,23 @@ import {
 import type { ReportScheduleRow } from '../schedules/report-schedules.repository';
 
 export class RecipientsDto {
-  @ApiPropertyOptional({ type: [String], example: ['desk@example.com'] })
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['desk@example.com'],
+    description:
+      'One email to all of them per run, through SMTP_URL: the file attached, or a download link above REPORTS_ATTACH_MAX_BYTES.',
+  })
   @IsOptional()
   @IsArray()
   @IsString({ each: true })
   emails?: string[];
 
-  @ApiPropertyOptional({ type: [String], example: ['https://hooks.example.com/reports'] })
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['https://hooks.example.com/reports'],
+    description:
+      'http(s) URLs, each POSTed `{event: "report.completed", scheduleId, reportId, fileName, contentType, size, sha256, downloadUrl}` per run with an `X-Bastion-Delivery` id (the same on every attempt: delivery is at least once). Any 2xx is delivered; a network error, timeout, 408, 429 or 5xx is retried after 0.5, 2 and 8 s; anything else is final. Each delivery shows on GET /reports/{id}.',
+  })
   @IsOptional()
   @IsArray()
   @IsString({ each: true })
