@@ -12,6 +12,40 @@ import { returned } from './returned';
  */
 export type OutboxTable = 'alert_notifications' | 'report_deliveries';
 
+/** The shared columns of an outbox row, as the driver returns them. */
+export interface OutboxColumns<S extends string> {
+  status: S;
+  attempts: number;
+  next_attempt_at: Date;
+  last_error: string | null;
+  response_status: number | null;
+  created_at: Date;
+  delivered_at: Date | null;
+}
+
+/** The shared state of an outbox row, as the repositories answer it. */
+export interface OutboxState<S extends string> {
+  status: S;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  responseStatus: number | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
+}
+
+export function mapOutboxState<S extends string>(r: OutboxColumns<S>): OutboxState<S> {
+  return {
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: new Date(r.next_attempt_at),
+    lastError: r.last_error,
+    responseStatus: r.response_status,
+    createdAt: new Date(r.created_at),
+    deliveredAt: r.delivered_at ? new Date(r.delivered_at) : null,
+  };
+}
+
 /** Claims up to `limit` due rows for `leaseSeconds`, counting the attempt; the raw rows. */
 export async function claimOutbox<Row>(
   m: EntityManager,

@@ -1,13 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { claimOutbox, markOutboxAttemptFailed, markOutboxDelivered } from '../../common/database/outbox';
+import {
+  claimOutbox,
+  mapOutboxState,
+  markOutboxAttemptFailed,
+  markOutboxDelivered,
+  type OutboxColumns,
+  type OutboxState,
+} from '../../common/database/outbox';
 import type { StoredTarget } from '../alerts/alert-rules.repository';
 import type { AlertmanagerPayload, NotificationKind } from './alert-payload';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'suppressed';
 
-export interface Delivery {
+export interface Delivery extends OutboxState<DeliveryStatus> {
   id: string;
   alertId: string;
   ruleId: string | null;
@@ -15,16 +22,9 @@ export interface Delivery {
   channel: 'webhook' | 'email';
   target: StoredTarget;
   payload: AlertmanagerPayload;
-  status: DeliveryStatus;
-  attempts: number;
-  nextAttemptAt: Date;
-  lastError: string | null;
-  responseStatus: number | null;
-  createdAt: Date;
-  deliveredAt: Date | null;
 }
 
-interface Row {
+interface Row extends OutboxColumns<DeliveryStatus> {
   id: string;
   alert_id: string;
   rule_id: string | null;
@@ -32,13 +32,6 @@ interface Row {
   channel: 'webhook' | 'email';
   target: StoredTarget;
   payload: AlertmanagerPayload;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: Date;
-  last_error: string | null;
-  response_status: number | null;
-  created_at: Date;
-  delivered_at: Date | null;
 }
 
 const map = (r: Row): Delivery => ({
@@ -49,13 +42,7 @@ const map = (r: Row): Delivery => ({
   channel: r.channel,
   target: r.target,
   payload: r.payload,
-  status: r.status,
-  attempts: r.attempts,
-  nextAttemptAt: new Date(r.next_attempt_at),
-  lastError: r.last_error,
-  responseStatus: r.response_status,
-  createdAt: new Date(r.created_at),
-  deliveredAt: r.delivered_at ? new Date(r.delivered_at) : null,
+  ...mapOutboxState(r),
 });
 
 const TABLE = 'alert_notifications';

@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { claimOutbox, markOutboxAttemptFailed, markOutboxDelivered } from '../../common/database/outbox';
+import {
+  claimOutbox,
+  mapOutboxState,
+  markOutboxAttemptFailed,
+  markOutboxDelivered,
+  type OutboxColumns,
+  type OutboxState,
+} from '../../common/database/outbox';
 
 export type DeliveryPurpose = 'report' | 'owner_notice';
 export type DeliveryChannel = 'email' | 'webhook';
@@ -17,25 +24,19 @@ export interface EmailPayload {
   to?: string[];
 }
 
-export interface ReportDelivery {
+export interface ReportDelivery extends OutboxState<DeliveryStatus> {
   id: string;
   runId: string;
   purpose: DeliveryPurpose;
   channel: DeliveryChannel;
   /**
-   * Email addresses (comma-separated, for display; the payload's `to` is used) or the webhook URL, which may carry a token: never logged or
-   * answered whole. Null for an owner notice (the owner's current address is used).
+   * Email addresses (comma-separated, for display; the payload's `to` is used), or the webhook
+   * URL, which may carry a token: never logged or answered whole. Null for an owner notice (the
+   * owner's current address is used).
    */
   target: string | null;
   /** The webhook's JSON body, or an {@link EmailPayload}. */
   payload: Record<string, unknown>;
-  status: DeliveryStatus;
-  attempts: number;
-  nextAttemptAt: Date;
-  lastError: string | null;
-  responseStatus: number | null;
-  createdAt: Date;
-  deliveredAt: Date | null;
 }
 
 export type NewDelivery = Pick<ReportDelivery, 'runId' | 'purpose' | 'channel' | 'target' | 'payload'> & {
@@ -44,20 +45,13 @@ export type NewDelivery = Pick<ReportDelivery, 'runId' | 'purpose' | 'channel' |
   lastError?: string;
 };
 
-interface RawDelivery {
+interface RawDelivery extends OutboxColumns<DeliveryStatus> {
   id: string;
   run_id: string;
   purpose: DeliveryPurpose;
   channel: DeliveryChannel;
   target: string | null;
   payload: Record<string, unknown>;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: Date;
-  last_error: string | null;
-  response_status: number | null;
-  created_at: Date;
-  delivered_at: Date | null;
 }
 
 const mapDelivery = (r: RawDelivery): ReportDelivery => ({
@@ -67,13 +61,7 @@ const mapDelivery = (r: RawDelivery): ReportDelivery => ({
   channel: r.channel,
   target: r.target,
   payload: r.payload,
-  status: r.status,
-  attempts: r.attempts,
-  nextAttemptAt: new Date(r.next_attempt_at),
-  lastError: r.last_error,
-  responseStatus: r.response_status,
-  createdAt: new Date(r.created_at),
-  deliveredAt: r.delivered_at ? new Date(r.delivered_at) : null,
+  ...mapOutboxState(r),
 });
 
 const TABLE = 'report_deliveries';
