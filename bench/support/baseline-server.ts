@@ -24,7 +24,7 @@ import { verify as argon2Verify } from '@node-rs/argon2';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { SignJWT } from 'jose';
 import { Pool } from 'pg';
-import { bearerSubject } from './bearer-subject';
+import { activeUser, bearerSubject } from './yardstick';
 
 const ISSUER = 'bastion';
 const AUDIENCE = 'bastion-api';
@@ -110,25 +110,9 @@ app.get('/portfolios', async (req: Request, res: Response) => {
 
 app.get('/me', async (req: Request, res: Response) => {
   const sub = await subjectOf(req);
-  if (!sub) return unauthorized(res);
-  const { rows } = await pool.query<{
-    id: string;
-    email: string;
-    first_name: string;
-    last_name: string;
-    status: string;
-    roles: string[];
-  }>('SELECT id, email, first_name, last_name, status, roles FROM users WHERE id = $1', [sub]);
-  const user = rows[0];
-  if (!user || user.status !== 'active') return unauthorized(res);
-  res.json({
-    id: user.id,
-    email: user.email,
-    firstName: user.first_name,
-    lastName: user.last_name,
-    status: user.status,
-    roles: user.roles,
-  });
+  const user = sub ? await activeUser(pool, sub) : undefined;
+  if (!user) return unauthorized(res);
+  res.json(user);
 });
 
 app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

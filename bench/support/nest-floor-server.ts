@@ -37,7 +37,7 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { Pool } from 'pg';
 import { map, type Observable } from 'rxjs';
-import { bearerSubject } from './bearer-subject';
+import { activeUser, bearerSubject } from './yardstick';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -64,25 +64,9 @@ class FloorController {
   @Get('me')
   async me(@Headers('authorization') authorization: string | undefined): Promise<Record<string, unknown>> {
     const sub = await bearerSubject(authorization, key);
-    if (!sub) throw new UnauthorizedException();
-    const { rows } = await pool.query<{
-      id: string;
-      email: string;
-      first_name: string;
-      last_name: string;
-      status: string;
-      roles: string[];
-    }>('SELECT id, email, first_name, last_name, status, roles FROM users WHERE id = $1', [sub]);
-    const user = rows[0];
-    if (!user || user.status !== 'active') throw new UnauthorizedException();
-    return {
-      id: user.id,
-      email: user.email,
-      firstName: user.first_name,
-      lastName: user.last_name,
-      status: user.status,
-      roles: user.roles,
-    };
+    const user = sub ? await activeUser(pool, sub) : undefined;
+    if (!user) throw new UnauthorizedException();
+    return user;
   }
 }
 
