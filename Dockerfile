@@ -28,4 +28,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
 #   node dist/src/cli/main.js migrate        apply migrations (MIGRATIONS_RUN=false to make it a release step)
 #   node dist/src/cli/main.js create-admin   create a super_admin
 # The flags of `npm run start:prod` (README, Memory): a smaller young generation keeps an idle instance under 150 MB.
-CMD ["node", "--max-semi-space-size=8", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=4", "dist/src/main.js"]
