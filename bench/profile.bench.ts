@@ -8,6 +8,14 @@
  *   npm run bench:profile
  *   BENCH_PROFILE_PATH=/api/v1/portfolios BENCH_DURATION=10 npm run bench:profile
  *   BENCH_PROFILE_PATH=/api/v1/auth/login npm run bench:profile   # sign-ins (POST), one user
+ *   BENCH_PROFILE_TOOL=perf npm run bench:profile                  # on-CPU, with Linux perf
+ *
+ * BENCH_PROFILE_TOOL=perf samples the server with `perf record` (cpu-clock, every thread) over the
+ * measured run only, the server started with `--perf-basic-prof`, and prints the CPU per request
+ * by where it ran (JIT-compiled JavaScript, the V8 runtime's inline caches and lookups, builtins,
+ * garbage collection, the kernel...) and the top symbols: V8's own profiler samples wall-clock
+ * time, so it charges a thread's waits inside system calls to them (bench/support/perf-profile.ts).
+ * It needs Debian's linux-perf and kernel.perf_event_paranoid <= 1 (or root).
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -15,15 +23,27 @@ import { join } from 'node:path';
 import { ADMIN, call, ensureBuilt, intFromEnv, openBenchDatabase, startBastion } from './support/bastion';
 import { formatSummary, summarise } from './support/cpu-profile';
 import { Client } from 'pg';
-import { load } from './support/load';
+import { load, type LoadSettings } from './support/load';
+import {
+  assertPerfUsable,
+  formatPerfSummary,
+  removePerfFiles,
+  startPerf,
+  stopPerf,
+  summarisePerf,
+} from './support/perf-profile';
 
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PATH = process.env.BENCH_PROFILE_PATH ?? '/api/v1/me';
 const TOP = intFromEnv('BENCH_PROFILE_TOP', 10);
 /** BENCH_PROFILE_PATH=/api/v1/auth/login profiles sign-ins (POST, the profiled user's credentials) instead of a read. */
 const LOGIN = PATH.endsWith('/auth/login');
+/** `v8` (default): node --cpu-prof; `perf`: Linux perf, on-CPU samples of every thread. */
+const TOOL = process.env.BENCH_PROFILE_TOOL ?? 'v8';
 
 async function main(): Promise<void> {
+  if (TOOL !== 'v8' && TOOL !== 'perf') throw new Error(`BENCH_PROFILE_TOOL must be v8 or perf, got ${TOOL}`);
+  if (TOOL === 'perf') assertPerfUsable();
   ensureBuilt();
   const dir = process.env.BENCH_PROFILE_DIR ?? mkdtempSync(join(tmpdir(), 'bastion-profile-'));
   const db = await openBenchDatabase('profile', SERVER_URL);
@@ -32,7 +52,7 @@ async function main(): Promise<void> {
       dbUrl: db.url,
       dataDir: db.dataDir,
       onSpawn: db.track,
-      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+      nodeArgs: TOOL === 'perf' ? ['--perf-basic-prof'] : ['--cpu-prof', `--cpu-prof-dir=${dir}`],
     });
     const api = `${server.url}/api/v1`;
     const admin = await call<{ accessToken: string }>('POST', `${api}/auth/login`, 200, { body: ADMIN });
@@ -50,20 +70,41 @@ async function main(): Promise<void> {
     const xactsBefore = await transactions(db.url);
     const loadBefore = loadavg()[0];
     const loadStart = performance.now();
-    const result = await load(
-      {
-        connections: intFromEnv('BENCH_CONNECTIONS', 20),
-        duration: intFromEnv('BENCH_DURATION', 10),
-        warmup: intFromEnv('BENCH_WARMUP', 2),
-      },
-      LOGIN
-        ? {
-            url: `${server.url}${PATH}`,
-            method: 'POST',
-            perClient: () => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) }),
-          }
-        : { url: `${server.url}${PATH}`, method: 'GET', perClient: () => ({ headers: auth }) },
-    );
+    const settings: LoadSettings = {
+      connections: intFromEnv('BENCH_CONNECTIONS', 20),
+      duration: intFromEnv('BENCH_DURATION', 10),
+      warmup: intFromEnv('BENCH_WARMUP', 2),
+    };
+    const request = LOGIN
+      ? {
+          url: `${server.url}${PATH}`,
+          method: 'POST' as const,
+          perClient: () => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) }),
+        }
+      : { url: `${server.url}${PATH}`, method: 'GET' as const, perClient: () => ({ headers: auth }) };
+
+    if (TOOL === 'perf') {
+      // perf covers the measured run only: the warm-up runs before the recording starts.
+      if (settings.warmup > 0) await load({ ...settings, duration: settings.warmup, warmup: 0 }, request);
+      const pid = server.pid;
+      if (pid === undefined) throw new Error('the server has no pid');
+      const file = join(dir, 'perf.data');
+      const recording = startPerf(pid, file);
+      const result = await load({ ...settings, warmup: 0 }, request, () => server.cpuMs());
+      await stopPerf(recording);
+      await server.stop();
+      const requests = result.ok + result.failed;
+      console.log(
+        `\n${LOGIN ? 'POST' : 'GET'} ${PATH}: ${result.rps.toFixed(1)} rps, p99 ${result.p99} ms, ${result.failed} failed, ` +
+          `${result.cpuUsPerRequest?.toFixed(0) ?? '?'} µs of server CPU per request (/proc, under perf); ` +
+          `load average (1 min) before ${loadBefore.toFixed(2)}, after ${loadavg()[0].toFixed(2)}`,
+      );
+      console.log(formatPerfSummary(summarisePerf(file, requests, Math.max(TOP, 15)), requests));
+      removePerfFiles(file, pid);
+      return;
+    }
+
+    const result = await load(settings, request);
     const xacts = (await transactions(db.url)) - xactsBefore - 1; // the count's own query is one
     await server.stop();
     // The profile ends when the server exits: its last part is the load (warm-up included) and the stop.

@@ -5,6 +5,8 @@ import { createServer } from 'node:net';
 export interface ServerProcess {
   readonly name: string;
   readonly url: string;
+  /** The process id (perf and /proc read it). */
+  readonly pid: number | undefined;
   /** Resident set size of the process now, in MB (Linux /proc); undefined once it exited or elsewhere. */
   rssMb(): number | undefined;
   /** CPU time (user + system) the process has used so far, in ms (Linux /proc); undefined once it exited or elsewhere. */
@@ -92,7 +94,7 @@ export async function startServer(options: {
       return undefined;
     }
   };
-  const handle: ServerProcess = { name: options.name, url, stop, rssMb, cpuMs };
+  const handle: ServerProcess = { name: options.name, url, pid: child.pid, stop, rssMb, cpuMs };
   options.onSpawn?.(handle);
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   for (;;) {
