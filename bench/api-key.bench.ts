@@ -35,17 +35,13 @@
  * never fails on time, but it warns when a method saw non-2xx answers or errors.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { load, type LoadResult, type LoadSettings } from './support/load';
+import { load, type LoadResult, type LoadSettings, loadSettingsFromEnv } from './support/load';
 import { ADMIN, call, ensureBuilt, intFromEnv, openBenchDatabase, startBastion } from './support/bastion';
 import type { ServerProcess } from './support/server-process';
 
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-const SETTINGS: LoadSettings = {
-  connections: intFromEnv('BENCH_CONNECTIONS', 20),
-  duration: intFromEnv('BENCH_DURATION', 10),
-  warmup: intFromEnv('BENCH_WARMUP', 2),
-};
+const SETTINGS: LoadSettings = loadSettingsFromEnv();
 const ROUNDS = Math.max(1, intFromEnv('BENCH_ROUNDS', 2));
 const ORDER = process.env.BENCH_ORDER || 'jwt-first';
 if (ORDER !== 'jwt-first' && ORDER !== 'key-first') {

@@ -31,7 +31,7 @@ import { connect } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
-import { load, type LoadResult, type LoadSettings } from './support/load';
+import { load, type LoadResult, type LoadSettings, loadSettingsFromEnv } from './support/load';
 import { ADMIN, call, ROOT, ensureBuilt, intFromEnv, openBenchDatabase, startBastion } from './support/bastion';
 import { measurePassportCost, type PassportCost } from './support/passport-cost';
 import { freePort, type ServerProcess, startServer } from './support/server-process';
@@ -40,11 +40,7 @@ const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:54
 /** BENCH_DB=embedded adds the same three rows for an instance on the embedded engine. */
 const EMBEDDED = process.env.BENCH_DB === 'embedded';
 
-const SETTINGS: LoadSettings = {
-  connections: intFromEnv('BENCH_CONNECTIONS', 20),
-  duration: intFromEnv('BENCH_DURATION', 10),
-  warmup: intFromEnv('BENCH_WARMUP', 2),
-};
+const SETTINGS: LoadSettings = loadSettingsFromEnv();
 /** One user per connection by default, so concurrent logins do not queue on one credential row lock. */
 const USER_COUNT = Math.max(1, intFromEnv('BENCH_USERS', SETTINGS.connections));
 /** Bastion's defaults (ARGON2_MEMORY_KIB, ARGON2_TIME_COST, ARGON2_PARALLELISM): OWASP's argon2id. */

@@ -26,15 +26,11 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import { ADMIN, call, ensureBuilt, intFromEnv, openBenchDatabase, ROOT, startBastion } from './support/bastion';
-import { load, type LoadResult, type LoadSettings } from './support/load';
+import { load, type LoadResult, type LoadSettings, loadSettingsFromEnv } from './support/load';
 import { freePort, type ServerProcess, startServer } from './support/server-process';
 
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const SETTINGS: LoadSettings = {
-  connections: intFromEnv('BENCH_CONNECTIONS', 20),
-  duration: intFromEnv('BENCH_DURATION', 10),
-  warmup: intFromEnv('BENCH_WARMUP', 2),
-};
+const SETTINGS: LoadSettings = loadSettingsFromEnv();
 /** Rounds of the whole ladder: single runs on a shared VM move by 100 µs or more per request. */
 const ROUNDS = Math.max(1, intFromEnv('BENCH_ROUNDS', 3));
 

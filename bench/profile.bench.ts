@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { ADMIN, call, ensureBuilt, intFromEnv, openBenchDatabase, startBastion } from './support/bastion';
 import { formatSummary, summarise } from './support/cpu-profile';
 import { Client } from 'pg';
-import { load, type LoadSettings } from './support/load';
+import { load, type LoadSettings, loadSettingsFromEnv } from './support/load';
 import {
   assertPerfUsable,
   formatPerfSummary,
@@ -70,11 +70,7 @@ async function main(): Promise<void> {
     const xactsBefore = await transactions(db.url);
     const loadBefore = loadavg()[0];
     const loadStart = performance.now();
-    const settings: LoadSettings = {
-      connections: intFromEnv('BENCH_CONNECTIONS', 20),
-      duration: intFromEnv('BENCH_DURATION', 10),
-      warmup: intFromEnv('BENCH_WARMUP', 2),
-    };
+    const settings: LoadSettings = loadSettingsFromEnv();
     const request = LOGIN
       ? {
           url: `${server.url}${PATH}`,

@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { intFromEnv } from './bastion';
 
 export interface LoadSettings {
   connections: number;
@@ -6,6 +7,15 @@ export interface LoadSettings {
   duration: number;
   /** Seconds of unmeasured load first (JIT, pools, caches), with the same connections. */
   warmup: number;
+}
+
+/** BENCH_CONNECTIONS (20), BENCH_DURATION (10 s) and BENCH_WARMUP (2 s), as every load benchmark reads them. */
+export function loadSettingsFromEnv(): LoadSettings {
+  return {
+    connections: intFromEnv('BENCH_CONNECTIONS', 20),
+    duration: intFromEnv('BENCH_DURATION', 10),
+    warmup: intFromEnv('BENCH_WARMUP', 2),
+  };
 }
 
 export interface LoadResult {
